@@ -1,0 +1,11 @@
+"""Test-session defaults shared by ``tests/`` and the notebooks that nbval executes.
+
+Tests and CI run the notebooks in fast mode (``COURSE_FAST=1``) without progress bars;
+set ``COURSE_FAST=0`` to execute them as a reader would.
+"""
+
+import os
+
+os.environ.setdefault("COURSE_FAST", "1")
+os.environ.setdefault("COURSE_PROGRESS", "0")
+os.environ.setdefault("MPLBACKEND", "Agg")

@@ -1,0 +1,115 @@
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from utils.data import images_to_tensor
+from utils.models import ConvAutoencoder
+from utils.train import History, evaluate, fit, load_checkpoint, load_or_train
+
+
+@pytest.fixture(scope="module")
+def digits(mnist_test):
+    images, labels = mnist_test
+    return images_to_tensor(images[:1024]), torch.from_numpy(labels[:1024])
+
+
+def test_fit_reduces_the_loss_of_the_conv_autoencoder_on_real_mnist(digits):
+    x, _ = digits
+    torch.manual_seed(0)
+    model = ConvAutoencoder()
+    before = evaluate(model, x[:512])
+    history = fit(model, x, epochs=2, batch_size=64, lr=2e-3, device="cpu")
+    after = evaluate(model, x[:512])
+    assert len(history.train_loss) == 2 and history.steps == 32
+    assert after < 0.6 * before, (before, after)
+    assert history.train_loss[1] < history.train_loss[0]
+
+
+def test_fit_is_deterministic_for_a_seed(digits):
+    x, _ = digits
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(3)
+        model = nn.Sequential(nn.Flatten(), nn.Linear(784, 8), nn.ReLU(), nn.Linear(8, 784),
+                              nn.Unflatten(1, (1, 28, 28)))
+        runs.append(fit(model, x, epochs=2, batch_size=128, seed=5, device="cpu").train_loss)
+    assert runs[0] == runs[1]
+
+
+def test_fit_with_labels_validation_and_max_steps(digits):
+    x, y = digits
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+    loss_fn = lambda m, xb, yb: nn.functional.cross_entropy(m(xb), yb)  # noqa: E731
+    history = fit(model, (x, y), loss_fn=loss_fn, epochs=5, batch_size=100, lr=1e-2,
+                  val_data=(x[:200], y[:200]), max_steps=15, device="cpu")
+    assert history.steps == 15
+    assert len(history.train_loss) == len(history.val_loss) == 2  # 11 steps/epoch
+    assert history.val_loss[-1] < math.log(10)  # better than guessing
+
+
+def test_fit_rejects_mismatched_data_and_stops_on_nan(digits):
+    x, y = digits
+    with pytest.raises(ValueError, match="same first dimension"):
+        fit(nn.Linear(784, 10), (x, y[:10]), epochs=1)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 784), nn.Unflatten(1, (1, 28, 28)))
+    bad = x.clone()
+    bad[0, 0, 0, 0] = float("nan")
+    with pytest.raises(FloatingPointError, match="lower the learning rate or check the data"):
+        fit(model, bad[:64], epochs=1, batch_size=64, device="cpu")
+
+
+def test_load_or_train_trains_once_then_loads(tmp_path, digits):
+    x, _ = digits
+    calls = []
+
+    def make():
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Flatten(), nn.Linear(784, 4), nn.Linear(4, 784),
+                             nn.Unflatten(1, (1, 28, 28)))
+
+    model = make()
+
+    def train():
+        calls.append(1)
+        return fit(model, x[:256], epochs=1, batch_size=64, device="cpu")
+
+    path = tmp_path / "ckpt" / "tiny.pt"
+    h1 = load_or_train(path, model, train, config={"epochs": 1})
+    assert calls == [1] and path.exists()
+    fresh = make()
+    h2 = load_or_train(path, fresh, train, config={"epochs": 1})
+    assert calls == [1], "a matching checkpoint is loaded, not retrained"
+    assert h2.train_loss == h1.train_loss
+    for a, b in zip(model.state_dict().values(), fresh.state_dict().values()):
+        assert torch.equal(a.cpu(), b)
+    # A different training description is never passed off as this one.
+    load_or_train(path, make(), train, config={"epochs": 2})
+    assert calls == [1, 1]
+    _, config = load_checkpoint(path, make())
+    assert config == {"epochs": 2}
+    assert sorted(p.name for p in path.parent.iterdir()) == ["tiny.pt"]  # no temp files
+
+
+def test_load_or_train_recovers_from_a_corrupt_checkpoint(tmp_path, digits):
+    x, _ = digits
+    path = tmp_path / "broken.pt"
+    path.write_bytes(b"not a checkpoint")
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 784), nn.Unflatten(1, (1, 28, 28)))
+    history = load_or_train(path, model, lambda: fit(model, x[:64], epochs=1, device="cpu"))
+    assert isinstance(history, History) and len(history.train_loss) == 1
+    load_checkpoint(path, model)  # now valid
+
+
+def test_fit_on_cuda_with_mixed_precision_when_available(digits):
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device on this machine")
+    x, _ = digits
+    torch.manual_seed(0)
+    model = ConvAutoencoder()
+    before = evaluate(model.cuda(), x[:512])
+    fit(model, x, epochs=2, batch_size=64, lr=2e-3, device="cuda", amp=True)
+    assert next(model.parameters()).device.type == "cuda"
+    assert evaluate(model, x[:512]) < 0.6 * before

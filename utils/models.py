@@ -1,0 +1,206 @@
+"""Every network of the course.
+
+The architectures reproduce the Keras models of the source lectures to the parameter
+(see the table in ``COURSE_DESIGN.md``); :func:`count_parameters` checks it.
+
+Shapes follow PyTorch conventions: images are ``(N, 1, 28, 28)`` floats in [0, 1].
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def count_parameters(module: nn.Module) -> int:
+    """Number of trainable parameters of ``module``."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+# --------------------------------------------------------------------------------------
+# MNIST convolutional autoencoder and VAE (Schneider's lecture, Keras summary)
+# --------------------------------------------------------------------------------------
+
+
+def _conv_encoder_body() -> nn.Sequential:
+    """(N, 1, 28, 28) -> (N, 1024): the convolutional trunk shared by the AE and VAE."""
+    return nn.Sequential(
+        nn.Conv2d(1, 64, 3, padding=1),  # 28x28, "same"
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # 14x14
+        nn.Conv2d(64, 64, 3),  # 12x12, "valid"
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # 6x6
+        nn.Conv2d(64, 64, 3),  # 4x4, "valid"
+        nn.ReLU(),
+        nn.Flatten(),  # 64 * 4 * 4 = 1024
+    )
+
+
+class ConvDecoder(nn.Module):
+    """Latent vector (N, latent_dim) -> image (N, 1, 28, 28) with values in (0, 1).
+
+    Dense to 3136 = 64x7x7, then two stride-2 transposed convolutions (7 -> 14 -> 28)
+    and a final 3x3 transposed convolution to one channel with a sigmoid.
+    For ``latent_dim = 2`` it has 83,841 parameters.
+    """
+
+    def __init__(self, latent_dim: int = 2):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.dense = nn.Sequential(nn.Linear(latent_dim, 64 * 7 * 7), nn.ReLU())
+        self.deconv = nn.Sequential(
+            nn.ConvTranspose2d(64, 64, 3, stride=2, padding=1, output_padding=1),  # 14
+            nn.ReLU(),
+            nn.ConvTranspose2d(64, 64, 3, stride=2, padding=1, output_padding=1),  # 28
+            nn.ReLU(),
+            nn.ConvTranspose2d(64, 1, 3, padding=1),  # 28, one channel
+            nn.Sigmoid(),
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = self.dense(z).view(-1, 64, 7, 7)
+        return self.deconv(h)
+
+
+class ConvAutoencoder(nn.Module):
+    """The MNIST convolutional autoencoder with a 2-D latent space.
+
+    Encoder: (N, 1, 28, 28) -> (N, latent_dim), 76,546 parameters for a 2-D latent.
+    Decoder: :class:`ConvDecoder`, 83,841 parameters.
+    """
+
+    def __init__(self, latent_dim: int = 2):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.encoder = nn.Sequential(_conv_encoder_body(), nn.Linear(1024, latent_dim))
+        self.decoder = ConvDecoder(latent_dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(x))
+
+
+class GaussianEncoder(nn.Module):
+    """Convolutional encoder of the VAE: image -> (mean, log-variance) of q(z | x).
+
+    The last dense layer has ``2 * latent_dim`` outputs, split into the mean and the
+    log-variance, each of shape (N, latent_dim). 78,596 parameters for a 2-D latent.
+    """
+
+    def __init__(self, latent_dim: int = 2):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.body = _conv_encoder_body()
+        self.head = nn.Linear(1024, 2 * latent_dim)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mean, log_var = self.head(self.body(x)).chunk(2, dim=-1)
+        return mean, log_var
+
+
+def reparameterize(
+    mean: torch.Tensor, log_var: torch.Tensor, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """Draw z = mean + sigma * eps with eps ~ N(0, 1), sigma = exp(log_var / 2).
+
+    The randomness sits in ``eps``, outside the computational graph, so gradients flow
+    to ``mean`` and ``log_var`` (the reparameterization trick, Kingma & Welling 2013).
+    Shapes: ``mean`` and ``log_var`` (N, d) -> z (N, d).
+    """
+    if generator is None:
+        eps = torch.randn_like(mean)
+    else:
+        eps = torch.randn(
+            mean.shape, generator=generator, device=mean.device, dtype=mean.dtype
+        )
+    return mean + torch.exp(0.5 * log_var) * eps
+
+
+class ConvVAE(nn.Module):
+    """The MNIST convolutional variational autoencoder with a 2-D latent space.
+
+    ``forward(x)`` returns ``(reconstruction, mean, log_var)``; reconstruction has the
+    shape of x, mean and log_var are (N, latent_dim). In ``eval()`` mode the decoder is
+    fed the mean instead of a sample, so reconstructions are deterministic.
+    """
+
+    def __init__(self, latent_dim: int = 2):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.encoder = GaussianEncoder(latent_dim)
+        self.decoder = ConvDecoder(latent_dim)
+
+    def forward(self, x: torch.Tensor):
+        mean, log_var = self.encoder(x)
+        z = reparameterize(mean, log_var) if self.training else mean
+        return self.decoder(z), mean, log_var
+
+
+# --------------------------------------------------------------------------------------
+# Dense autoencoder for standard-like models (Schneider's lecture)
+# --------------------------------------------------------------------------------------
+
+
+def _dense_stack(widths: list[int], last_activation: nn.Module | None) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):
+        layers.append(nn.Linear(n_in, n_out))
+        if i < len(widths) - 2:
+            layers.append(nn.ReLU())
+    if last_activation is not None:
+        layers.append(last_activation)
+    return nn.Sequential(*layers)
+
+
+class SLMAutoencoder(nn.Module):
+    """Dense autoencoder for line-bundle models encoded one-hot as 30 x 11 matrices.
+
+    Encoder: (N, 30, 11) -> flatten 330 -> 32 -> 16 -> 8 -> 4 -> 2 (11,302 parameters).
+    Decoder: 2 -> 4 -> 8 -> 16 -> 32 -> 330 -> (N, 30, 11) (11,630 parameters).
+    The decoder returns logits; a softmax over the last axis gives the one-hot
+    probabilities of the 11 possible entries of each of the 30 matrix elements.
+    """
+
+    def __init__(self, rows: int = 30, classes: int = 11, latent_dim: int = 2):
+        super().__init__()
+        self.shape = (rows, classes)
+        widths = [rows * classes, 32, 16, 8, 4, latent_dim]
+        self.encoder = nn.Sequential(nn.Flatten(), _dense_stack(widths, None))
+        self.decoder = nn.Sequential(
+            _dense_stack(widths[::-1], None), nn.Unflatten(1, self.shape)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(x))
+
+
+# --------------------------------------------------------------------------------------
+# SDSS stellar colours autoencoder (Prosper's lecture)
+# --------------------------------------------------------------------------------------
+
+
+def _silu_layernorm_mlp(n_in: int, n_out: int, hidden: int, n_hidden: int) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    width = n_in
+    for _ in range(n_hidden):
+        layers += [nn.Linear(width, hidden), nn.SiLU(), nn.LayerNorm(hidden)]
+        width = hidden
+    layers.append(nn.Linear(width, n_out))
+    return nn.Sequential(*layers)
+
+
+class StarAutoencoder(nn.Module):
+    """5 -> 2 -> 5 autoencoder for the ugriz magnitudes of stars.
+
+    Encoder: Linear(5, 40) and three Linear(40, 40), each followed by SiLU and
+    LayerNorm(40), then Linear(40, 2). The decoder is the mirror image (2 -> ... -> 5).
+    The encoder has 5,562 parameters and the decoder 5,565.
+    """
+
+    def __init__(self, n_features: int = 5, latent_dim: int = 2, hidden: int = 40):
+        super().__init__()
+        self.encoder = _silu_layernorm_mlp(n_features, latent_dim, hidden, n_hidden=4)
+        self.decoder = _silu_layernorm_mlp(latent_dim, n_features, hidden, n_hidden=4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(x))

@@ -1,0 +1,152 @@
+"""Figure helpers shared by the chapters. Each returns the matplotlib Figure it drew."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from utils.train import History
+
+
+def _to_numpy(x) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def image_grid(
+    images,
+    nrows: int | None = None,
+    ncols: int = 10,
+    row_titles: Sequence[str] | None = None,
+    titles: Sequence[str] | None = None,
+    cmap: str = "gray_r",
+    scale: float = 1.0,
+) -> Figure:
+    """Show images (N, H, W) or (N, 1, H, W) in a grid, row by row.
+
+    ``row_titles`` label the rows on the left (e.g. "noisy", "denoised");
+    ``titles`` label each image. Grey values are shown on a fixed 0..max scale so that
+    rows can be compared.
+    """
+    imgs = _to_numpy(images)
+    if imgs.ndim == 4:
+        imgs = imgs[:, 0]
+    if imgs.ndim != 3:
+        raise ValueError(f"expected images (N, H, W) or (N, 1, H, W), got {imgs.shape}")
+    n = len(imgs)
+    nrows = nrows or int(np.ceil(n / ncols))
+    vmax = 255 if imgs.dtype == np.uint8 else max(1.0, float(imgs.max()))
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(scale * 1.1 * ncols, scale * 1.2 * nrows), squeeze=False
+    )
+    for k, ax in enumerate(axes.flat):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        if k < n:
+            ax.imshow(imgs[k], cmap=cmap, vmin=0, vmax=vmax)
+            if titles is not None and k < len(titles):
+                ax.set_title(titles[k], fontsize=8)
+    if row_titles is not None:
+        for r, label in enumerate(row_titles[:nrows]):
+            axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center")
+    fig.tight_layout()
+    return fig
+
+
+def latent_scatter(
+    z,
+    labels,
+    class_names: Sequence[str] | None = None,
+    ax=None,
+    s: float = 2.0,
+    alpha: float = 0.6,
+    xlabel: str = "$z_1$",
+    ylabel: str = "$z_2$",
+) -> Figure:
+    """Scatter 2-D latent codes ``z`` (N, 2) coloured by integer ``labels`` (N,)."""
+    z = _to_numpy(z)
+    labels = _to_numpy(labels).astype(int)
+    if z.ndim != 2 or z.shape[1] != 2:
+        raise ValueError(f"latent_scatter needs codes of shape (N, 2), got {z.shape}")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.4, 5.4))
+    else:
+        fig = ax.figure
+    classes = np.unique(labels)
+    cmap = plt.get_cmap("tab10" if len(classes) <= 10 else "tab20")
+    for i, c in enumerate(classes):
+        sel = labels == c
+        name = class_names[c] if class_names is not None else str(c)
+        ax.scatter(z[sel, 0], z[sel, 1], s=s, alpha=alpha, color=cmap(i), label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    legend = ax.legend(markerscale=4 / max(s, 0.1) * 2, fontsize=8, loc="best", ncol=2)
+    for handle in legend.legend_handles:
+        handle.set_alpha(1.0)
+    return fig
+
+
+@torch.no_grad()
+def decoded_latent_grid(
+    decoder: torch.nn.Module,
+    extent: tuple[float, float, float, float] = (-3.0, 3.0, -3.0, 3.0),
+    n: int = 15,
+    image_shape: tuple[int, int] = (28, 28),
+    ax=None,
+) -> Figure:
+    """Decode an ``n x n`` regular grid of 2-D latent points and tile the images.
+
+    ``extent = (z1_min, z1_max, z2_min, z2_max)``; the tile at the top right is the image
+    decoded from ``(z1_max, z2_max)``, so the picture is laid out like the latent plane.
+    """
+    device = next(decoder.parameters()).device
+    z1 = np.linspace(extent[0], extent[1], n)
+    z2 = np.linspace(extent[3], extent[2], n)  # top row = largest z2
+    grid = np.array([[a, b] for b in z2 for a in z1], dtype=np.float32)
+    was_training = decoder.training
+    decoder.eval()
+    images = decoder(torch.from_numpy(grid).to(device)).reshape(n, n, *image_shape)
+    decoder.train(was_training)
+    h, w = image_shape
+    canvas = images.cpu().numpy().transpose(0, 2, 1, 3).reshape(n * h, n * w)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.4, 6.4))
+    else:
+        fig = ax.figure
+    ax.imshow(canvas, cmap="gray_r", extent=extent, aspect="auto")
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    return fig
+
+
+def loss_curves(
+    history: History | dict,
+    ax=None,
+    ylabel: str = "loss",
+    logy: bool = True,
+) -> Figure:
+    """Plot training (and validation) loss per epoch from a :class:`History`."""
+    if isinstance(history, dict):
+        history = History.from_dict(history)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.0, 4.0))
+    else:
+        fig = ax.figure
+    epochs = np.arange(1, len(history.train_loss) + 1)
+    ax.plot(epochs, history.train_loss, marker="o", label="training")
+    if history.val_loss:
+        ax.plot(epochs[: len(history.val_loss)], history.val_loss, marker="s", label="validation")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    if logy:
+        ax.set_yscale("log")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return fig

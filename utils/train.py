@@ -1,0 +1,295 @@
+"""One training loop for every chapter, and load-or-train checkpoints.
+
+:func:`fit` takes a model, tensors of training data and a loss function
+``loss_fn(model, *batch) -> scalar tensor``. The batch is a tuple of the tensors passed
+as data, sliced together, so the same loop trains
+
+* an autoencoder: ``fit(model, x, loss_fn=reconstruction_loss)``
+* a denoising autoencoder: ``fit(model, x, loss_fn=lambda m, x: mse(m(noisy(x)), x))``
+* a VAE: ``fit(model, x, loss_fn=lambda m, x: vae_loss(m, x, beta=1.0))``
+* a classifier: ``fit(model, (x, y), loss_fn=lambda m, x, y: cross_entropy(m(x), y))``.
+
+When the data fit in the device's memory they are moved there once and batches are index
+slices (no DataLoader, no per-batch host-to-device copies).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from utils.config import show_progress
+from utils.device import get_device
+
+LossFn = Callable[..., torch.Tensor]
+
+# Keep at most this fraction of free accelerator memory for resident training data.
+_DEVICE_MEMORY_FRACTION = 0.5
+
+
+@dataclass
+class History:
+    """Per-epoch record of a training run: mean losses and wall times (seconds)."""
+
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    epoch_time_s: list[float] = field(default_factory=list)
+    steps: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "History":
+        return cls(**data)
+
+
+def reconstruction_loss(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Mean squared error between ``model(x)`` and ``x`` (per pixel, batch-averaged)."""
+    return F.mse_loss(model(x), x)
+
+
+def _as_tuple(data) -> tuple[torch.Tensor, ...]:
+    if isinstance(data, torch.Tensor):
+        return (data,)
+    data = tuple(data)
+    if not data or not all(isinstance(t, torch.Tensor) for t in data):
+        raise TypeError("data must be a tensor or a tuple of tensors")
+    n = len(data[0])
+    if any(len(t) != n for t in data):
+        raise ValueError(
+            f"all tensors of the data must have the same first dimension, got "
+            f"{[len(t) for t in data]}"
+        )
+    return data
+
+
+def _fits_on_device(tensors: Sequence[torch.Tensor], device: torch.device) -> bool:
+    if device.type != "cuda":
+        return True  # CPU data is already in memory; MPS shares host memory
+    need = sum(t.numel() * t.element_size() for t in tensors)
+    free, _ = torch.cuda.mem_get_info(device)
+    return need < _DEVICE_MEMORY_FRACTION * free
+
+
+def _batches(tensors, batch_size, device, generator, shuffle):
+    n = len(tensors[0])
+    order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+    for start in range(0, n, batch_size):
+        index = order[start : start + batch_size]
+        if tensors[0].device != device:
+            yield tuple(t[index].to(device, non_blocking=True) for t in tensors)
+        else:
+            index = index.to(device)
+            yield tuple(t[index] for t in tensors)
+
+
+def _autocast(device: torch.device, enabled: bool):
+    if enabled and device.type == "cuda":
+        dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.autocast("cuda", dtype=dtype)
+    return torch.autocast(device.type, enabled=False)
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    data,
+    loss_fn: LossFn = reconstruction_loss,
+    batch_size: int = 1024,
+    device: torch.device | None = None,
+) -> float:
+    """Mean of ``loss_fn`` over ``data`` (weighted by batch size), model in eval mode."""
+    device = device or next(model.parameters()).device
+    tensors = _as_tuple(data)
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    try:
+        for batch in _batches(tensors, batch_size, device, None, shuffle=False):
+            total += float(loss_fn(model, *batch)) * len(batch[0])
+            count += len(batch[0])
+    finally:
+        model.train(was_training)
+    return total / max(count, 1)
+
+
+def fit(
+    model: nn.Module,
+    data,
+    *,
+    loss_fn: LossFn = reconstruction_loss,
+    epochs: int = 10,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    optimizer: torch.optim.Optimizer | None = None,
+    val_data=None,
+    device: torch.device | str | None = None,
+    amp: bool = False,
+    max_steps: int | None = None,
+    seed: int = 0,
+    progress: bool | None = None,
+    on_epoch_end: Callable[[int, History], None] | None = None,
+) -> History:
+    """Train ``model`` by minimising ``loss_fn`` with Adam (or ``optimizer``).
+
+    Args:
+        model: any module; it is moved to ``device``.
+        data: a tensor (N, ...) or a tuple of tensors with a common first dimension.
+        loss_fn: ``loss_fn(model, *batch)`` returning a scalar tensor.
+        epochs: passes over the data.
+        batch_size: samples per step.
+        lr: learning rate of the default Adam optimizer.
+        optimizer: an optimizer over ``model.parameters()``; overrides ``lr``.
+        val_data: data evaluated with ``loss_fn`` after each epoch (model in eval mode).
+        device: defaults to :func:`utils.device.get_device`.
+        amp: mixed precision (bfloat16, or float16 with loss scaling) on CUDA; ignored
+            elsewhere.
+        max_steps: stop after this many optimizer steps in total (fast mode).
+        seed: seeds the shuffling, so the same call gives the same batches.
+        progress: show a tqdm bar; default: on, except in CI (see ``show_progress``).
+        on_epoch_end: called as ``on_epoch_end(epoch, history)``.
+
+    Returns:
+        :class:`History` with the mean training loss of each epoch, the validation loss
+        (if ``val_data``) and the wall time of each epoch.
+    """
+    from tqdm.auto import tqdm
+
+    device = torch.device(device) if device is not None else get_device()
+    model.to(device)
+    tensors = _as_tuple(data)
+    if _fits_on_device(tensors, device):
+        tensors = tuple(t.to(device) for t in tensors)
+    elif device.type == "cuda":
+        tensors = tuple(t.pin_memory() for t in tensors)
+    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    use_scaler = amp and device.type == "cuda" and not torch.cuda.is_bf16_supported()
+    scaler = torch.amp.GradScaler("cuda") if use_scaler else None
+    generator = torch.Generator().manual_seed(seed)
+    history = History()
+    progress = show_progress() if progress is None else progress
+    n_batches = (len(tensors[0]) + batch_size - 1) // batch_size
+    total_steps = epochs * n_batches if max_steps is None else min(max_steps, epochs * n_batches)
+    bar = tqdm(total=total_steps, disable=not progress, unit="step", leave=False)
+    try:
+        for epoch in range(epochs):
+            model.train()
+            start = time.perf_counter()
+            total, count = torch.zeros((), device=device), 0
+            for batch in _batches(tensors, batch_size, device, generator, shuffle=True):
+                with _autocast(device, amp):
+                    loss = loss_fn(model, *batch)
+                if not torch.isfinite(loss):
+                    raise FloatingPointError(
+                        f"loss became {loss.item()} at step {history.steps}; lower the "
+                        "learning rate or check the data for NaNs."
+                    )
+                optimizer.zero_grad(set_to_none=True)
+                if scaler is not None:
+                    scaler.scale(loss).backward()
+                    scaler.step(optimizer)
+                    scaler.update()
+                else:
+                    loss.backward()
+                    optimizer.step()
+                total += loss.detach().float() * len(batch[0])
+                count += len(batch[0])
+                history.steps += 1
+                bar.update(1)
+                if max_steps is not None and history.steps >= max_steps:
+                    break
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            history.epoch_time_s.append(time.perf_counter() - start)
+            history.train_loss.append(float(total) / max(count, 1))
+            if val_data is not None:
+                history.val_loss.append(
+                    evaluate(model, val_data, loss_fn, device=device)
+                )
+            bar.set_postfix(loss=f"{history.train_loss[-1]:.4g}")
+            if on_epoch_end is not None:
+                on_epoch_end(epoch, history)
+            if max_steps is not None and history.steps >= max_steps:
+                break
+    finally:
+        bar.close()
+    model.eval()
+    return history
+
+
+# --------------------------------------------------------------------------------------
+# Checkpoints
+# --------------------------------------------------------------------------------------
+
+
+def save_checkpoint(path: str | os.PathLike, model: nn.Module, history: History, config: dict) -> Path:
+    """Write ``{state_dict, history, config}`` to ``path`` atomically (temp file + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    payload = {"state_dict": state, "history": history.to_dict(), "config": config}
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike, model: nn.Module) -> tuple[History, dict]:
+    """Load weights saved by :func:`save_checkpoint` into ``model``; return history, config."""
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    model.load_state_dict(payload["state_dict"])
+    return History.from_dict(payload["history"]), payload["config"]
+
+
+def load_or_train(
+    path: str | os.PathLike,
+    model: nn.Module,
+    train: Callable[[], History],
+    config: dict | None = None,
+    retrain: bool = False,
+) -> History:
+    """Load ``model`` from the checkpoint at ``path``, or train it and save one.
+
+    ``config`` describes the training (epochs, data size, seed, ...). A checkpoint made with
+    another config is not used: the model is retrained and the checkpoint replaced, so a
+    notebook never shows a figure from a different training than its text describes.
+
+    Args:
+        path: checkpoint file (``.pt``).
+        model: the (untrained) model; its weights are replaced by the checkpoint's.
+        train: called with no argument when training is needed; returns a History.
+        config: JSON-serialisable description of the training.
+        retrain: ignore an existing checkpoint.
+    """
+    path = Path(path)
+    config = json.loads(json.dumps(config or {}))
+    if path.exists() and not retrain:
+        try:
+            history, saved_config = load_checkpoint(path, model)
+        except (pickle.UnpicklingError, RuntimeError, KeyError, EOFError, OSError) as err:
+            print(f"Checkpoint {path} could not be loaded ({err}); training instead.")
+        else:
+            if saved_config == config:
+                print(f"Loaded checkpoint {path}")
+                return history
+            print(f"Checkpoint {path} was made with {saved_config}, not {config}; retraining.")
+    history = train()
+    save_checkpoint(path, model, history, config)
+    print(f"Saved checkpoint {path}")
+    return history

@@ -9,3 +9,8 @@ import os
 os.environ.setdefault("COURSE_FAST", "1")
 os.environ.setdefault("COURSE_PROGRESS", "0")
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+# Notebooks and nbgrader run in other working directories: make a relative data path
+# absolute before they inherit it.
+if os.environ.get("COURSE_DATA_DIR"):
+    os.environ["COURSE_DATA_DIR"] = os.path.abspath(os.environ["COURSE_DATA_DIR"])

@@ -76,7 +76,7 @@ def latent_scatter(
     if z.ndim != 2 or z.shape[1] != 2:
         raise ValueError(f"latent_scatter needs codes of shape (N, 2), got {z.shape}")
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6.4, 5.4))
+        fig, ax = plt.subplots(figsize=(7.2, 5.4))
     else:
         fig = ax.figure
     classes = np.unique(labels)
@@ -87,9 +87,16 @@ def latent_scatter(
         ax.scatter(z[sel, 0], z[sel, 1], s=s, alpha=alpha, color=cmap(i), label=name)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    legend = ax.legend(markerscale=4 / max(s, 0.1) * 2, fontsize=8, loc="best", ncol=2)
+    legend = ax.legend(
+        markerscale=max(1.0, 8.0 / max(s, 0.1)),
+        fontsize=8,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        title="label" if class_names is None else None,
+    )
     for handle in legend.legend_handles:
         handle.set_alpha(1.0)
+    fig.tight_layout()
     return fig
 
 

@@ -1,0 +1,24 @@
+"""nbgrader configuration of the course.
+
+Instructor versions of the exercises live in ``solutions/`` (nbgrader's *source*); the
+student versions in ``exercises/`` (nbgrader's *release*) are generated from them with
+
+    nbgrader generate_assignment <assignment> --force
+
+and committed. Grading: ``nbgrader autograde <assignment>`` on ``submitted/``.
+"""
+
+c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
+
+c.CourseDirectory.course_id = "aevae-physics"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "exercises"
+c.CourseDirectory.db_url = "sqlite:///gradebook.db"
+
+# A student's notebook gets this long per cell when it is graded (seconds); an endless
+# loop is interrupted and the cell counts as failed instead of stalling the batch.
+c.ExecutePreprocessor.timeout = 120
+c.Execute.timeout = 120
+
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

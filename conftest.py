@@ -8,7 +8,6 @@ import os
 
 os.environ.setdefault("COURSE_FAST", "1")
 os.environ.setdefault("COURSE_PROGRESS", "0")
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 # Notebooks and nbgrader run in other working directories: make a relative data path
 # absolute before they inherit it.

@@ -4,6 +4,7 @@ import torch
 from utils.models import (
     ConvAutoencoder,
     ConvVAE,
+    DenseAutoencoder,
     SLMAutoencoder,
     StarAutoencoder,
     count_parameters,
@@ -15,6 +16,8 @@ EXPECTED = {
     ConvAutoencoder: (76_546, 83_841),
     ConvVAE: (78_596, 83_841),
     SLMAutoencoder: (11_302, 11_630),
+    # Duarte's 784-1000-500-250-32-2 network and its mirror (Keras Dense layers).
+    DenseAutoencoder: (1_418_848, 1_419_630),
     # Prosper's network: Linear(5,40) + 3 x Linear(40,40), each + LayerNorm(40), then
     # Linear(40,2): 240+80 + 3*(1640+80) + 82; the decoder mirrors it with Linear(40,5).
     StarAutoencoder: (5_562, 5_565),
@@ -65,6 +68,9 @@ def test_slm_and_star_shapes():
     assert SLMAutoencoder().encoder(torch.rand(4, 30, 11)).shape == (4, 2)
     assert StarAutoencoder()(torch.rand(9, 5)).shape == (9, 5)
     assert StarAutoencoder().encoder(torch.rand(9, 5)).shape == (9, 2)
+    dense = DenseAutoencoder(latent_dim=3)
+    assert dense.encoder(torch.rand(4, 1, 28, 28)).shape == (4, 3)
+    assert dense(torch.rand(4, 1, 28, 28)).shape == (4, 1, 28, 28)
 
 
 def test_reparameterize_is_differentiable_with_the_right_gradients():

@@ -137,7 +137,7 @@ class ConvVAE(nn.Module):
 
 
 # --------------------------------------------------------------------------------------
-# Dense autoencoder for standard-like models (Schneider's lecture)
+# Dense image autoencoder (Duarte's lecture: Fashion-MNIST, compared with PCA)
 # --------------------------------------------------------------------------------------
 
 
@@ -150,6 +150,33 @@ def _dense_stack(widths: list[int], last_activation: nn.Module | None) -> nn.Seq
     if last_activation is not None:
         layers.append(last_activation)
     return nn.Sequential(*layers)
+
+
+class DenseAutoencoder(nn.Module):
+    """Fully connected autoencoder for 28 x 28 images.
+
+    Encoder: flatten 784 -> 1000 -> 500 -> 250 -> 32 -> latent_dim, ReLU between layers
+    and a linear bottleneck. Decoder: the mirror image, latent_dim -> 32 -> 250 -> 500 ->
+    1000 -> 784 with a sigmoid, reshaped to (N, 1, 28, 28). ``hidden`` changes the
+    widths (default: the lecture's 1000, 500, 250, 32).
+    """
+
+    def __init__(self, latent_dim: int = 2, hidden: tuple[int, ...] = (1000, 500, 250, 32)):
+        super().__init__()
+        self.latent_dim = latent_dim
+        widths = [28 * 28, *hidden, latent_dim]
+        self.encoder = nn.Sequential(nn.Flatten(), _dense_stack(widths, None))
+        self.decoder = nn.Sequential(
+            _dense_stack(widths[::-1], nn.Sigmoid()), nn.Unflatten(1, (1, 28, 28))
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(x))
+
+
+# --------------------------------------------------------------------------------------
+# Dense autoencoder for standard-like models (Schneider's lecture)
+# --------------------------------------------------------------------------------------
 
 
 class SLMAutoencoder(nn.Module):

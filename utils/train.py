@@ -140,6 +140,7 @@ def fit(
     seed: int = 0,
     progress: bool | None = None,
     on_epoch_end: Callable[[int, History], None] | None = None,
+    cosine_lr: bool = False,
 ) -> History:
     """Train ``model`` by minimising ``loss_fn`` with Adam (or ``optimizer``).
 
@@ -159,6 +160,8 @@ def fit(
         seed: seeds the shuffling, so the same call gives the same batches.
         progress: show a tqdm bar; default: on, except in CI (see ``show_progress``).
         on_epoch_end: called as ``on_epoch_end(epoch, history)``.
+        cosine_lr: decay the learning rate along a cosine from ``lr`` to 0 over the
+            epochs (stepped once per epoch).
 
     Returns:
         :class:`History` with the mean training loss of each epoch, the validation loss
@@ -174,6 +177,11 @@ def fit(
     elif device.type == "cuda":
         tensors = tuple(t.pin_memory() for t in tensors)
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    scheduler = (
+        torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+        if cosine_lr
+        else None
+    )
     use_scaler = amp and device.type == "cuda" and not torch.cuda.is_bf16_supported()
     scaler = torch.amp.GradScaler("cuda") if use_scaler else None
     generator = torch.Generator().manual_seed(seed)
@@ -217,6 +225,8 @@ def fit(
                 history.val_loss.append(
                     evaluate(model, val_data, loss_fn, device=device)
                 )
+            if scheduler is not None:
+                scheduler.step()
             bar.set_postfix(loss=f"{history.train_loss[-1]:.4g}")
             if on_epoch_end is not None:
                 on_epoch_end(epoch, history)

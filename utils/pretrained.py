@@ -1,0 +1,176 @@
+"""The course's trained networks: load a checkpoint, or train with :func:`utils.train.fit`.
+
+Each recipe fixes a model, its data and its training (epochs, batch size, learning rate,
+seed) in a ``config`` dictionary that is stored in the checkpoint. Full-mode checkpoints
+live in ``notebooks/checkpoints/`` and may be committed; fast-mode ones go to
+``notebooks/checkpoints/fast/`` (ignored by git). In fast mode a matching full checkpoint
+is used when present, so the book shows full-quality figures without retraining.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import nn
+
+from utils.config import fast_mode
+from utils.data import images_to_tensor, load_fashion_mnist, load_mnist
+from utils.device import get_device
+from utils.models import ConvAutoencoder, DenseAutoencoder
+from utils.train import History, fit, load_checkpoint, load_or_train
+
+CHECKPOINT_ENV = "COURSE_CHECKPOINT_DIR"
+
+
+def checkpoint_dir() -> Path:
+    """``$COURSE_CHECKPOINT_DIR`` or ``notebooks/checkpoints`` of this repository."""
+    explicit = os.environ.get(CHECKPOINT_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    return Path(__file__).resolve().parents[1] / "notebooks" / "checkpoints"
+
+
+def _print_epoch(epoch: int, history: History) -> None:
+    val = f", val {history.val_loss[-1]:.5f}" if history.val_loss else ""
+    print(
+        f"epoch {epoch + 1}: train {history.train_loss[-1]:.5f}{val} "
+        f"({history.epoch_time_s[-1]:.0f} s)",
+        flush=True,
+    )
+
+
+def load_or_train_recipe(
+    name: str,
+    make_model: Callable[[], nn.Module],
+    train: Callable[[nn.Module, dict], History],
+    full_config: dict,
+    fast_config: dict,
+    fast: bool | None = None,
+    retrain: bool = False,
+    device: torch.device | str | None = None,
+) -> tuple[nn.Module, History]:
+    """Return ``(model, history)`` for a named recipe, loading or training as needed.
+
+    ``train(model, config)`` trains the model in place and returns its History.
+    """
+    fast = fast_mode() if fast is None else fast
+    device = torch.device(device) if device is not None else get_device()
+    full_path = checkpoint_dir() / f"{name}.pt"
+    model = make_model()
+    if fast and not retrain and full_path.exists():
+        try:
+            history, config = load_checkpoint(full_path, model)
+        except Exception as err:  # unreadable: fall back to fast training
+            print(f"Checkpoint {full_path} could not be loaded ({err}).")
+        else:
+            if config == full_config:
+                print(f"Loaded checkpoint {full_path}")
+                return model.to(device).eval(), history
+        model = make_model()
+    config = fast_config if fast else full_config
+    path = checkpoint_dir() / "fast" / f"{name}.pt" if fast else full_path
+    history = load_or_train(
+        path, model, lambda: train(model.to(device), config), config, retrain=retrain
+    )
+    return model.to(device).eval(), history
+
+
+_LOADERS = {"mnist": load_mnist, "fashion-mnist": load_fashion_mnist}
+
+
+def _image_tensors(data: str, n_train: int | None, n_test: int | None):
+    train_images, _ = _LOADERS[data]("train")
+    test_images, _ = _LOADERS[data]("test")
+    return (
+        images_to_tensor(train_images[:n_train]),
+        images_to_tensor(test_images[:n_test]),
+    )
+
+
+def _train_autoencoder(model: nn.Module, config: dict) -> History:
+    torch.manual_seed(config["seed"])
+    x_train, x_test = _image_tensors(config["data"], config["n_train"], config["n_test"])
+    return fit(
+        model,
+        x_train,
+        val_data=x_test,
+        epochs=config["epochs"],
+        batch_size=config["batch_size"],
+        lr=config["lr"],
+        cosine_lr=config["cosine_lr"],
+        seed=config["seed"],
+        on_epoch_end=_print_epoch,
+    )
+
+
+def mnist_autoencoder(
+    latent_dim: int = 2,
+    fast: bool | None = None,
+    retrain: bool = False,
+    device: torch.device | str | None = None,
+) -> tuple[ConvAutoencoder, History]:
+    """The convolutional MNIST autoencoder of chapter 2, trained on all 60,000 digits.
+
+    Full mode: 30 epochs, batch 128, Adam with lr 2e-3 decayed along a cosine; the test
+    loss is recorded after every epoch. Fast mode: 1 epoch on 2,000 digits.
+    """
+    base = dict(model="ConvAutoencoder", data="mnist", latent_dim=latent_dim, loss="mse",
+                seed=0)
+    full = base | dict(n_train=None, n_test=None, epochs=30, batch_size=128, lr=2e-3,
+                       cosine_lr=True)
+    quick = base | dict(n_train=2000, n_test=500, epochs=1, batch_size=64, lr=2e-3,
+                        cosine_lr=False)
+
+    def make() -> ConvAutoencoder:
+        torch.manual_seed(0)
+        return ConvAutoencoder(latent_dim)
+
+    return load_or_train_recipe(
+        f"mnist_conv_ae_z{latent_dim}", make, _train_autoencoder, full, quick, fast,
+        retrain, device,
+    )
+
+
+def fashion_dense_autoencoder(
+    latent_dim: int = 2,
+    fast: bool | None = None,
+    retrain: bool = False,
+    device: torch.device | str | None = None,
+) -> tuple[DenseAutoencoder, History]:
+    """Duarte's dense 784-1000-500-250-32-2 autoencoder on Fashion-MNIST (chapter 2).
+
+    Full mode: 30 epochs on all 60,000 images, batch 256, Adam with lr 1e-3 decayed along
+    a cosine. Fast mode: 1 epoch on 2,000 images.
+    """
+    base = dict(model="DenseAutoencoder", data="fashion-mnist", latent_dim=latent_dim,
+                loss="mse", seed=0)
+    full = base | dict(n_train=None, n_test=None, epochs=30, batch_size=256, lr=1e-3,
+                       cosine_lr=True)
+    quick = base | dict(n_train=2000, n_test=500, epochs=1, batch_size=64, lr=1e-3,
+                        cosine_lr=False)
+
+    def make() -> DenseAutoencoder:
+        torch.manual_seed(0)
+        return DenseAutoencoder(latent_dim)
+
+    return load_or_train_recipe(
+        f"fashion_dense_ae_z{latent_dim}", make, _train_autoencoder, full, quick, fast,
+        retrain, device,
+    )
+
+
+RECIPES = {
+    "mnist_autoencoder": mnist_autoencoder,
+    "fashion_dense_autoencoder": fashion_dense_autoencoder,
+}
+
+if __name__ == "__main__":  # python -m utils.pretrained NAME [LATENT_DIM]: train in full mode
+    import sys
+
+    torch.set_num_threads(int(os.environ.get("COURSE_THREADS", torch.get_num_threads())))
+    recipe = RECIPES[sys.argv[1]]
+    args = [int(a) for a in sys.argv[2:]]
+    recipe(*args, fast=False)

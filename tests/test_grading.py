@@ -145,26 +145,40 @@ def _strip_solution_markers(source: str) -> str:
     )
 
 
-def _submit(course: Path, student: str, answers: dict[str, str]) -> None:
+def _notebook(assignment: str) -> str:
+    (path,) = (REPO / "solutions" / assignment).glob("*.ipynb")
+    return path.name
+
+
+def _instructor_answers(course: Path, assignment: str) -> dict[str, str]:
+    source = nbformat.read(course / "solutions" / assignment / _notebook(assignment), as_version=4)
+    return {
+        c.metadata["nbgrader"]["grade_id"]: _strip_solution_markers(c.source)
+        for c in source.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
+
+
+def _submit(course: Path, student: str, answers: dict[str, str], assignment: str = CH01) -> None:
     """Fill the released notebook's solution cells as a student would and submit it."""
-    release = course / "exercises" / CH01 / "pca.ipynb"
-    nb = nbformat.read(release, as_version=4)
+    name = _notebook(assignment)
+    nb = nbformat.read(course / "exercises" / assignment / name, as_version=4)
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id in answers:
             cell.source = answers[grade_id].strip()
-    target = course / "submitted" / student / CH01
+    target = course / "submitted" / student / assignment
     target.mkdir(parents=True)
-    nbformat.write(nb, target / "pca.ipynb")
+    nbformat.write(nb, target / name)
     (target / "timestamp.txt").write_text("2026-11-01 12:00:00.000000 UTC")
 
 
-def _scores(course: Path) -> dict[str, dict[str, float]]:
+def _scores(course: Path, assignment: str = CH01) -> dict[str, dict[str, float]]:
     from nbgrader.api import Gradebook
 
     result = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for submission in gb.assignment_submissions(CH01):
+        for submission in gb.assignment_submissions(assignment):
             notebook = submission.notebooks[0]
             result[submission.student_id] = {
                 g.name: g.score for g in notebook.grades
@@ -174,12 +188,7 @@ def _scores(course: Path) -> dict[str, dict[str, float]]:
 
 @pytest.mark.slow
 def test_ch01_autograde_gives_the_expected_scores(course):
-    source = nbformat.read(course / "solutions" / CH01 / "pca.ipynb", as_version=4)
-    instructor = {
-        c.metadata["nbgrader"]["grade_id"]: _strip_solution_markers(c.source)
-        for c in source.cells
-        if c.metadata.get("nbgrader", {}).get("solution")
-    }
+    instructor = _instructor_answers(course, CH01)
     _submit(course, "alice", instructor)
     _submit(course, "bob", CH01_OTHER_WAY)
     _submit(course, "carol", instructor | CH01_PARTLY_WRONG)
@@ -193,3 +202,19 @@ def test_ch01_autograde_gives_the_expected_scores(course):
         "test_pca_fit": 0, "test_pca_codec": 2, "test_components_needed": 0, "total": 2
     }
     assert scores["dave"]["total"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", [a for a in ASSIGNMENTS if a != CH01])
+def test_instructor_solution_gets_full_marks_and_an_untouched_exercise_none(course, assignment):
+    from nbgrader.api import Gradebook
+
+    _submit(course, "alice", _instructor_answers(course, assignment), assignment)
+    _submit(course, "dave", {}, assignment)
+    _nbgrader(course, "autograde", assignment, "--create")
+    scores = _scores(course, assignment)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        max_score = gb.find_assignment(assignment).max_score
+    assert max_score > 0
+    assert scores["alice"]["total"] == max_score, scores["alice"]
+    assert scores["dave"]["total"] == 0, scores["dave"]

@@ -8,6 +8,8 @@ Shapes follow PyTorch conventions: images are ``(N, 1, 28, 28)`` floats in [0, 1
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -15,6 +17,69 @@ from torch import nn
 def count_parameters(module: nn.Module) -> int:
     """Number of trainable parameters of ``module``."""
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+@torch.no_grad()
+def keras_init_(module: nn.Module) -> nn.Module:
+    """Initialise like Keras: Glorot-uniform weights and zero biases, in place.
+
+    The lectures' networks were trained in Keras. With PyTorch's default (smaller)
+    initialisation the 2-D-latent convolutional autoencoder often collapses to
+    predicting the mean image within the first epoch; Glorot initialisation avoids it.
+    """
+    for layer in module.modules():
+        if isinstance(layer, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.xavier_uniform_(layer.weight)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+    return module
+
+
+@torch.no_grad()
+def init_output_bias_(model: nn.Module, mean_pixel: float) -> nn.Module:
+    """Set the bias of the decoder's last layer to logit(mean_pixel), in place.
+
+    The decoder then starts out predicting the average grey value instead of 0.5
+    everywhere. Without this, the first Adam steps of a squared-error training push the
+    sigmoid's input far negative to darken the mostly white images, the ReLUs before it
+    die, and the network collapses to a blank output it never leaves (seen on MNIST for
+    every seed tried, within 120 steps).
+    """
+    last = [m for m in model.decoder.modules() if isinstance(m, (nn.Linear, nn.ConvTranspose2d))][-1]
+    p = min(max(float(mean_pixel), 1e-4), 1 - 1e-4)
+    last.bias.fill_(math.log(p / (1 - p)))
+    return model
+
+
+@torch.no_grad()
+def layer_table(module: nn.Module, example: torch.Tensor) -> str:
+    """A Keras-style summary: each leaf layer, its output shape and parameter count.
+
+    ``example`` is one input batch, e.g. ``torch.zeros(1, 1, 28, 28)``; shapes are shown
+    without the batch dimension. Returns the table as text (print it).
+    """
+    rows: list[tuple[str, str, int]] = []
+    hooks = []
+    for name, layer in module.named_modules():
+        if len(list(layer.children())) == 0:
+            def hook(layer, inputs, output, name=name):
+                out = output[0] if isinstance(output, tuple) else output
+                rows.append((f"{name} ({type(layer).__name__})", str(tuple(out.shape[1:])),
+                             count_parameters(layer)))
+            hooks.append(layer.register_forward_hook(hook))
+    was_training = module.training
+    module.eval()
+    try:
+        module(example)
+    finally:
+        module.train(was_training)
+        for h in hooks:
+            h.remove()
+    width = max(len(r[0]) for r in rows) + 2
+    lines = [f"{'layer':<{width}}{'output shape':<18}{'parameters':>10}"]
+    lines += [f"{a:<{width}}{b:<18}{c:>10,}" for a, b, c in rows]
+    lines.append(f"{'total':<{width}}{'':<18}{count_parameters(module):>10,}")
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------------------
@@ -75,6 +140,7 @@ class ConvAutoencoder(nn.Module):
         self.latent_dim = latent_dim
         self.encoder = nn.Sequential(_conv_encoder_body(), nn.Linear(1024, latent_dim))
         self.decoder = ConvDecoder(latent_dim)
+        keras_init_(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.encoder(x))
@@ -129,6 +195,7 @@ class ConvVAE(nn.Module):
         self.latent_dim = latent_dim
         self.encoder = GaussianEncoder(latent_dim)
         self.decoder = ConvDecoder(latent_dim)
+        keras_init_(self)
 
     def forward(self, x: torch.Tensor):
         mean, log_var = self.encoder(x)
@@ -169,6 +236,7 @@ class DenseAutoencoder(nn.Module):
         self.decoder = nn.Sequential(
             _dense_stack(widths[::-1], nn.Sigmoid()), nn.Unflatten(1, (1, 28, 28))
         )
+        keras_init_(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.encoder(x))
@@ -196,6 +264,7 @@ class SLMAutoencoder(nn.Module):
         self.decoder = nn.Sequential(
             _dense_stack(widths[::-1], None), nn.Unflatten(1, self.shape)
         )
+        keras_init_(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.encoder(x))

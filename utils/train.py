@@ -267,6 +267,15 @@ def load_checkpoint(path: str | os.PathLike, model: nn.Module) -> tuple[History,
     return History.from_dict(payload["history"]), payload["config"]
 
 
+def display_path(path: str | os.PathLike) -> str:
+    """``path`` relative to the working directory when it lies below it, else absolute."""
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def load_or_train(
     path: str | os.PathLike,
     model: nn.Module,
@@ -293,13 +302,41 @@ def load_or_train(
         try:
             history, saved_config = load_checkpoint(path, model)
         except (pickle.UnpicklingError, RuntimeError, KeyError, EOFError, OSError) as err:
-            print(f"Checkpoint {path} could not be loaded ({err}); training instead.")
+            print(f"Checkpoint {display_path(path)} could not be loaded ({err}); training "
+                  "instead.")
         else:
             if saved_config == config:
-                print(f"Loaded checkpoint {path}")
+                print(f"Loaded checkpoint {display_path(path)}")
                 return history
-            print(f"Checkpoint {path} was made with {saved_config}, not {config}; retraining.")
+            print(f"Checkpoint {display_path(path)} was made with {saved_config}, not "
+                  f"{config}; retraining.")
     history = train()
     save_checkpoint(path, model, history, config)
-    print(f"Saved checkpoint {path}")
+    print(f"Saved checkpoint {display_path(path)}")
     return history
+
+
+@torch.no_grad()
+def predict(
+    module: nn.Module, x: torch.Tensor, batch_size: int = 1000
+) -> torch.Tensor:
+    """Apply ``module`` (in eval mode) to ``x`` in batches on the module's device.
+
+    Returns the outputs concatenated on the CPU; a tuple output (e.g. the VAE encoder's
+    mean and log-variance) gives a tuple of tensors.
+    """
+    device = next(module.parameters()).device
+    was_training = module.training
+    module.eval()
+    outputs = []
+    try:
+        for start in range(0, len(x), batch_size):
+            out = module(x[start : start + batch_size].to(device))
+            outputs.append(
+                tuple(o.cpu() for o in out) if isinstance(out, tuple) else out.cpu()
+            )
+    finally:
+        module.train(was_training)
+    if outputs and isinstance(outputs[0], tuple):
+        return tuple(torch.cat(parts) for parts in zip(*outputs))
+    return torch.cat(outputs)

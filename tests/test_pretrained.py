@@ -1,0 +1,62 @@
+"""Every recipe runs its real training in fast mode and writes a loadable checkpoint."""
+
+import pytest
+import torch
+
+from utils import pretrained
+from utils.train import load_checkpoint
+
+
+@pytest.fixture
+def checkpoints(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CHECKPOINT_DIR", str(tmp_path))
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("mnist_autoencoder", (2,)),
+        ("fashion_dense_autoencoder", (2,)),
+        ("mnist_denoising_autoencoder", (32,)),
+        ("mnist_dense_autoencoder", (4,)),
+    ],
+)
+def test_recipe_trains_in_fast_mode_and_saves_a_checkpoint(checkpoints, name, args):
+    model, history = pretrained.RECIPES[name](*args, fast=True, device="cpu")
+    assert len(history.train_loss) == 1 and len(history.val_loss) == 1
+    assert history.val_loss[0] < 0.09  # below the all-black image's error (about 0.11)
+    files = list((checkpoints / "fast").glob("*.pt"))
+    assert len(files) == 1
+    _, config = load_checkpoint(files[0], model)
+    assert config["n_train"] == 2000 and config["epochs"] == 1
+    assert not list(checkpoints.glob("*.pt")), "fast mode never writes a full checkpoint"
+
+
+def test_fast_mode_prefers_a_matching_full_checkpoint(checkpoints):
+    calls = []
+
+    def make():
+        torch.manual_seed(0)
+        return torch.nn.Linear(3, 3)
+
+    def train(model, config):
+        calls.append(config["epochs"])
+        with torch.no_grad():
+            model.weight.fill_(config["epochs"])
+        return pretrained.History(train_loss=[float(config["epochs"])])
+
+    full, quick = {"epochs": 10}, {"epochs": 1}
+    args = ("tiny", make, train, full, quick)
+    model, _ = pretrained.load_or_train_recipe(*args, fast=True, device="cpu")
+    assert calls == [1] and torch.all(model.weight == 1)
+    model, _ = pretrained.load_or_train_recipe(*args, fast=False, device="cpu")
+    assert calls == [1, 10] and (checkpoints / "tiny.pt").exists()
+    # Fast mode now loads the full checkpoint instead of its own.
+    model, history = pretrained.load_or_train_recipe(*args, fast=True, device="cpu")
+    assert calls == [1, 10] and torch.all(model.weight == 10)
+    assert history.train_loss == [10.0]
+    # A full checkpoint made with another config is not used in fast mode.
+    other = ("tiny", make, train, {"epochs": 20}, quick)
+    model, _ = pretrained.load_or_train_recipe(*other, fast=True, device="cpu")
+    assert calls == [1, 10] and torch.all(model.weight == 1)  # the fast checkpoint

@@ -1,0 +1,118 @@
+"""Check the course's trained networks against the quality targets of the lectures.
+
+    python -m utils.evaluate mnist
+
+loads the committed checkpoints (or trains them, in full mode, when absent), prints each
+metric with its target and exits with status 1 if one misses. Later chapters add their
+own groups (vae, slm, sdss, lj).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+
+
+@dataclass
+class Check:
+    name: str
+    value: float
+    target: str
+    passed: bool
+    detail: str = ""
+
+
+def _at_most(name: str, value: float, limit: float, fmt: str, detail: str = "") -> Check:
+    return Check(name, value, f"<= {limit:{fmt}}", value <= limit, detail)
+
+
+def _at_least(name: str, value: float, limit: float, fmt: str, detail: str = "") -> Check:
+    return Check(name, value, f">= {limit:{fmt}}", value >= limit, detail)
+
+
+def evaluate_mnist(fast: bool = False) -> list[Check]:
+    """Chapter 2 and 3 targets on the real MNIST / Fashion-MNIST test sets."""
+    from sklearn.metrics import roc_auc_score
+
+    from utils.corruption import gaussian_noise
+    from utils.data import images_to_tensor, load_fashion_mnist, load_mnist
+    from utils.metrics import per_image_mse, psnr
+    from utils.pretrained import mnist_autoencoder, mnist_denoising_autoencoder
+    from utils.train import predict
+
+    x_test = images_to_tensor(load_mnist("test")[0])
+    checks = []
+
+    model, history = mnist_autoencoder(2, fast=fast)
+    recon = predict(model, x_test)
+    mse = per_image_mse(recon, x_test)
+    checks.append(_at_most(
+        "ConvAutoencoder (2-D latent): test MSE per pixel", mse.mean().item(), 0.040, ".3f",
+        f"after {len(history.train_loss)} epochs",
+    ))
+
+    denoiser, dhistory = mnist_denoising_autoencoder(32, fast=fast)
+    noisy = gaussian_noise(x_test, 0.5, torch.Generator().manual_seed(1))
+    denoised = predict(denoiser, noisy)
+    gain = (psnr(x_test, denoised).mean() - psnr(x_test, noisy).mean()).item()
+    checks.append(_at_least(
+        "Denoising AE at sigma = 0.5: PSNR gain over the noisy images [dB]", gain, 6.0,
+        ".1f",
+        f"noisy {psnr(x_test, noisy).mean():.2f} dB -> denoised "
+        f"{psnr(x_test, denoised).mean():.2f} dB ({len(dhistory.train_loss)} epochs)",
+    ))
+
+    x_fashion = images_to_tensor(load_fashion_mnist("test")[0])
+    score_fashion = per_image_mse(predict(model, x_fashion), x_fashion)
+    scores = torch.cat([mse, score_fashion]).numpy()
+    truth = np.r_[np.zeros(len(mse)), np.ones(len(score_fashion))]
+    auc = roc_auc_score(truth, scores)
+    checks.append(_at_least(
+        "Anomaly detection, MNIST AE on Fashion-MNIST: ROC AUC", auc, 0.95, ".2f",
+        "score = per-image reconstruction MSE",
+    ))
+    return checks
+
+
+GROUPS: dict[str, Callable[..., list[Check]]] = {"mnist": evaluate_mnist}
+
+
+def report(checks: list[Check]) -> str:
+    width = max(len(c.name) for c in checks)
+    lines = [f"{'metric':<{width}}  {'value':>8}  {'target':>8}  result"]
+    for c in checks:
+        lines.append(
+            f"{c.name:<{width}}  {c.value:>8.4f}  {c.target:>8}  "
+            f"{'ok' if c.passed else 'MISSED'}" + (f"   ({c.detail})" if c.detail else "")
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("groups", nargs="+", choices=sorted(GROUPS))
+    parser.add_argument(
+        "--fast", action="store_true",
+        help="fast mode: use full checkpoints when present, else train a few steps "
+        "(targets are then expected to be missed)",
+    )
+    args = parser.parse_args(argv)
+    checks = []
+    for group in args.groups:
+        checks += GROUPS[group](fast=args.fast)
+    print(report(checks))
+    missed = [c.name for c in checks if not c.passed]
+    if missed:
+        print(f"\n{len(missed)} of {len(checks)} targets missed.")
+        return 1
+    print(f"\nAll {len(checks)} targets met.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -28,11 +28,11 @@ class Check:
 
 
 def _at_most(name: str, value: float, limit: float, fmt: str, detail: str = "") -> Check:
-    return Check(name, value, f"<= {limit:{fmt}}", value <= limit, detail)
+    return Check(name, float(value), f"<= {limit:{fmt}}", bool(value <= limit), detail)
 
 
 def _at_least(name: str, value: float, limit: float, fmt: str, detail: str = "") -> Check:
-    return Check(name, value, f">= {limit:{fmt}}", value >= limit, detail)
+    return Check(name, float(value), f">= {limit:{fmt}}", bool(value >= limit), detail)
 
 
 def evaluate_mnist(fast: bool = False) -> list[Check]:

@@ -1,0 +1,31 @@
+import math
+
+import pytest
+
+from utils import evaluate
+
+
+def test_exit_status_says_whether_every_target_is_met(monkeypatch, capsys):
+    checks = {
+        "good": [evaluate.Check("a", 0.03, "<= 0.040", True)],
+        "bad": [evaluate.Check("a", 0.03, "<= 0.040", True),
+                evaluate.Check("b", 0.90, ">= 0.95", False, "detail")],
+    }
+    monkeypatch.setattr(evaluate, "GROUPS", {k: (lambda v: lambda fast: v)(v) for k, v in checks.items()})
+    assert evaluate.main(["good"]) == 0
+    assert "All 1 targets met." in capsys.readouterr().out
+    assert evaluate.main(["bad"]) == 1
+    out = capsys.readouterr().out
+    assert "MISSED" in out and "1 of 2 targets missed." in out and "(detail)" in out
+
+
+@pytest.mark.slow
+def test_mnist_group_measures_the_real_networks_in_fast_mode(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CHECKPOINT_DIR", str(tmp_path))
+    checks = evaluate.evaluate_mnist(fast=True)
+    names = [c.name for c in checks]
+    assert len(checks) == 3 and any("MSE" in n for n in names) and any("AUC" in n for n in names)
+    mse, gain, auc = (c.value for c in checks)
+    assert 0.0 < mse < 0.12  # one epoch on 2,000 digits: better than a blank image
+    assert math.isfinite(gain) and 0.0 <= auc <= 1.0
+    assert all(isinstance(c.passed, bool) for c in checks)

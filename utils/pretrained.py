@@ -124,6 +124,34 @@ def _train_autoencoder(model: nn.Module, config: dict) -> History:
     )
 
 
+_QUICK = dict(n_train=2000, n_test=500, epochs=1, batch_size=64, lr=1e-3, cosine_lr=False)
+
+
+def _autoencoder_recipe(
+    name: str,
+    model_cls: type[nn.Module],
+    latent_dim: int,
+    spec: dict,
+    training: dict,
+    fast: bool | None,
+    retrain: bool,
+    device: torch.device | str | None,
+):
+    """Shared shape of the autoencoder recipes: full training on all data with a cosine
+    learning-rate decay, fast training as in ``_QUICK``."""
+    base = dict(model=model_cls.__name__, latent_dim=latent_dim, init="glorot+output_bias",
+                seed=0) | spec
+    full = base | dict(n_train=None, n_test=None, cosine_lr=True) | training
+    quick = base | _QUICK
+
+    def make() -> nn.Module:
+        torch.manual_seed(0)
+        return model_cls(latent_dim)
+
+    return load_or_train_recipe(name, make, _train_autoencoder, full, quick, fast, retrain,
+                                device)
+
+
 def mnist_autoencoder(
     latent_dim: int = 2,
     fast: bool | None = None,
@@ -135,20 +163,10 @@ def mnist_autoencoder(
     Full mode: 30 epochs, batch 128, Adam with lr 1e-3 decayed along a cosine; the test
     loss is recorded after every epoch. Fast mode: 1 epoch on 2,000 digits.
     """
-    base = dict(model="ConvAutoencoder", data="mnist", latent_dim=latent_dim, loss="mse",
-                init="glorot+output_bias", seed=0)
-    full = base | dict(n_train=None, n_test=None, epochs=30, batch_size=128, lr=1e-3,
-                       cosine_lr=True)
-    quick = base | dict(n_train=2000, n_test=500, epochs=1, batch_size=64, lr=1e-3,
-                        cosine_lr=False)
-
-    def make() -> ConvAutoencoder:
-        torch.manual_seed(0)
-        return ConvAutoencoder(latent_dim)
-
-    return load_or_train_recipe(
-        f"mnist_conv_ae_z{latent_dim}", make, _train_autoencoder, full, quick, fast,
-        retrain, device,
+    return _autoencoder_recipe(
+        f"mnist_conv_ae_z{latent_dim}", ConvAutoencoder, latent_dim,
+        dict(data="mnist", loss="mse"), dict(epochs=30, batch_size=128, lr=1e-3),
+        fast, retrain, device,
     )
 
 
@@ -163,20 +181,10 @@ def fashion_dense_autoencoder(
     Full mode: 30 epochs on all 60,000 images, batch 256, Adam with lr 1e-3 decayed along
     a cosine. Fast mode: 1 epoch on 2,000 images.
     """
-    base = dict(model="DenseAutoencoder", data="fashion-mnist", latent_dim=latent_dim,
-                loss="mse", init="glorot+output_bias", seed=0)
-    full = base | dict(n_train=None, n_test=None, epochs=30, batch_size=256, lr=1e-3,
-                       cosine_lr=True)
-    quick = base | dict(n_train=2000, n_test=500, epochs=1, batch_size=64, lr=1e-3,
-                        cosine_lr=False)
-
-    def make() -> DenseAutoencoder:
-        torch.manual_seed(0)
-        return DenseAutoencoder(latent_dim)
-
-    return load_or_train_recipe(
-        f"fashion_dense_ae_z{latent_dim}", make, _train_autoencoder, full, quick, fast,
-        retrain, device,
+    return _autoencoder_recipe(
+        f"fashion_dense_ae_z{latent_dim}", DenseAutoencoder, latent_dim,
+        dict(data="fashion-mnist", loss="mse"), dict(epochs=30, batch_size=256, lr=1e-3),
+        fast, retrain, device,
     )
 
 
@@ -189,25 +197,15 @@ def mnist_denoising_autoencoder(
     """The convolutional autoencoder (chapter 2's layers, a 32-D latent) as a denoiser.
 
     Trained to map corrupted digits (:func:`utils.corruption.corrupt`: Gaussian noise with
-    sigma = 0.5 or half the pixels masked) to the clean ones. Full mode: 12 epochs, batch
+    sigma = 0.5 or half the pixels masked) to the clean ones. Full mode: 8 epochs, batch
     128, Adam with lr 1e-3 decayed along a cosine. The validation loss is measured on
     corrupted test digits. Fast mode: 1 epoch on 2,000 digits.
     """
-    base = dict(model="ConvAutoencoder", data="mnist", latent_dim=latent_dim,
-                loss="mse(clean, f(corrupt(x)))", corruption="gauss0.5|mask0.5",
-                init="glorot+output_bias", seed=0)
-    full = base | dict(n_train=None, n_test=None, epochs=8, batch_size=128, lr=1e-3,
-                       cosine_lr=True)
-    quick = base | dict(n_train=2000, n_test=500, epochs=1, batch_size=64, lr=1e-3,
-                        cosine_lr=False)
-
-    def make() -> ConvAutoencoder:
-        torch.manual_seed(0)
-        return ConvAutoencoder(latent_dim)
-
-    return load_or_train_recipe(
-        f"mnist_denoising_ae_z{latent_dim}", make, _train_autoencoder, full, quick, fast,
-        retrain, device,
+    return _autoencoder_recipe(
+        f"mnist_denoising_ae_z{latent_dim}", ConvAutoencoder, latent_dim,
+        dict(data="mnist", loss="mse(clean, f(corrupt(x)))", corruption="gauss0.5|mask0.5"),
+        dict(epochs=8, batch_size=128, lr=1e-3),
+        fast, retrain, device,
     )
 
 
@@ -222,20 +220,10 @@ def mnist_dense_autoencoder(
     Used for the reconstruction error against latent dimension. Full mode: 10 epochs,
     batch 256, Adam with lr 1e-3 decayed along a cosine. Fast mode: 1 epoch on 2,000.
     """
-    base = dict(model="DenseAutoencoder", data="mnist", latent_dim=latent_dim, loss="mse",
-                init="glorot+output_bias", seed=0)
-    full = base | dict(n_train=None, n_test=None, epochs=10, batch_size=256, lr=1e-3,
-                       cosine_lr=True)
-    quick = base | dict(n_train=2000, n_test=500, epochs=1, batch_size=64, lr=1e-3,
-                        cosine_lr=False)
-
-    def make() -> DenseAutoencoder:
-        torch.manual_seed(0)
-        return DenseAutoencoder(latent_dim)
-
-    return load_or_train_recipe(
-        f"mnist_dense_ae_z{latent_dim}", make, _train_autoencoder, full, quick, fast,
-        retrain, device,
+    return _autoencoder_recipe(
+        f"mnist_dense_ae_z{latent_dim}", DenseAutoencoder, latent_dim,
+        dict(data="mnist", loss="mse"), dict(epochs=10, batch_size=256, lr=1e-3),
+        fast, retrain, device,
     )
 
 

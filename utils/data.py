@@ -314,6 +314,7 @@ def download_payload(mirrors: tuple[str, ...], spec: PayloadFile, dest_dir: Path
                 handle.write(raw)
                 handle.flush()
                 os.fsync(handle.fileno())
+            os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache is for reading
             final = dest_dir / f"{spec.name}.gz"
             os.replace(tmp, final)
         except BaseException:

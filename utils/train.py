@@ -253,6 +253,7 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, history: History,
     os.close(fd)
     try:
         torch.save(payload, tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

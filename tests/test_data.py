@@ -1,6 +1,9 @@
 """Loaders on the real data (found through COURSE_DATA_DIR, the cache or Debian)."""
 
+import dataclasses
 import gzip
+import os
+import shutil
 
 import numpy as np
 import pytest
@@ -84,8 +87,6 @@ def test_missing_everywhere_names_the_file_and_the_fixes(tmp_path, monkeypatch):
 
 
 def test_fashion_mnist_error_tells_how_to_install_the_debian_package(tmp_path, monkeypatch):
-    import dataclasses
-
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
     nowhere = dataclasses.replace(FASHION_MNIST, system_dirs=(str(tmp_path / "none"),))
@@ -94,7 +95,7 @@ def test_fashion_mnist_error_tells_how_to_install_the_debian_package(tmp_path, m
 
 
 @pytest.mark.skipif(
-    not __import__("os").path.isdir("/usr/share/datasets/fashion-mnist"),
+    not os.path.isdir("/usr/share/datasets/fashion-mnist"),
     reason="Debian's dataset-fashion-mnist is not installed",
 )
 def test_debian_location_is_searched(tmp_path, monkeypatch):
@@ -105,8 +106,6 @@ def test_debian_location_is_searched(tmp_path, monkeypatch):
 
 
 def test_data_dir_comes_before_the_cache(tmp_path, monkeypatch, mnist_files):
-    import shutil
-
     (tmp_path / "data" / "mnist").mkdir(parents=True)
     (tmp_path / "cache" / "mnist").mkdir(parents=True)
     for folder in ("data", "cache"):
@@ -142,8 +141,6 @@ def test_read_idx_rejects_a_truncated_gzip(tmp_path, mnist_files):
 
 
 def test_mismatched_images_and_labels_are_detected(tmp_path, mnist_files):
-    import shutil
-
     shutil.copy(mnist_files / "t10k-images-idx3-ubyte.gz", tmp_path)
     labels = read_idx(mnist_files / "t10k-labels-idx1-ubyte.gz")[:500]
     header = b"\x00\x00\x08\x01" + np.array([500], dtype=">i4").tobytes()

@@ -1,0 +1,201 @@
+"""Loss functions and likelihood estimates of the variational autoencoder (chapters 4, 5).
+
+All quantities are in nats. Per-sample functions return a tensor of shape (N,): the
+batch dimension is kept and everything else (pixels, latent dimensions) is summed, so
+the numbers are "nats per image" as reported in the literature.
+
+Notation: an encoder gives the mean ``mu`` and the log-variance ``logvar`` of a
+diagonal Gaussian q(z | x) = N(mu, diag(exp(logvar))); the prior is p(z) = N(0, I).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from utils.models import reparameterize
+
+LOG_2PI = math.log(2.0 * math.pi)
+
+
+def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, diag(exp(logvar))) || N(0, I)) per sample, summed over latent dimensions.
+
+        KL = 1/2 sum_j (mu_j^2 + sigma_j^2 - 1 - log sigma_j^2)
+
+    Shapes: ``mu``, ``logvar`` (N, d) -> (N,). Works in the dtype of the inputs.
+    """
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=-1)
+
+
+def gaussian_kl(
+    mean_q: torch.Tensor, cov_q: torch.Tensor, mean_p: torch.Tensor, cov_p: torch.Tensor
+) -> torch.Tensor:
+    """KL(N(mean_q, cov_q) || N(mean_p, cov_p)) between two general Gaussians in d dims.
+
+        KL = 1/2 [ tr(S_p^-1 S_q) + (m_p - m_q)^T S_p^-1 (m_p - m_q) - d
+                   + log det S_p - log det S_q ]
+
+    Shapes: means (..., d), covariances (..., d, d), symmetric positive definite;
+    returns (...). Uses Cholesky factors, so it fails loudly on a matrix that is not
+    positive definite.
+    """
+    d = mean_q.shape[-1]
+    chol_p = torch.linalg.cholesky(cov_p)
+    chol_q = torch.linalg.cholesky(cov_q)
+    # S_p^-1 S_q as a triangular solve: L_p^-1 L_q, then its squared Frobenius norm
+    a = torch.linalg.solve_triangular(chol_p, chol_q, upper=False)
+    trace = a.pow(2).sum(dim=(-2, -1))
+    diff = (mean_p - mean_q).unsqueeze(-1)
+    b = torch.linalg.solve_triangular(chol_p, diff, upper=False)
+    mahalanobis = b.pow(2).sum(dim=(-2, -1))
+    logdet_p = 2.0 * torch.log(torch.diagonal(chol_p, dim1=-2, dim2=-1)).sum(-1)
+    logdet_q = 2.0 * torch.log(torch.diagonal(chol_q, dim1=-2, dim2=-1)).sum(-1)
+    return 0.5 * (trace + mahalanobis - d + logdet_p - logdet_q)
+
+
+def gaussian_log_prob(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """log N(z; mu, diag(exp(logvar))) summed over the last dimension: (..., d) -> (...)."""
+    return -0.5 * (LOG_2PI + logvar + (z - mu).pow(2) / logvar.exp()).sum(dim=-1)
+
+
+def bernoulli_nll(probs: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """-log p(x | z) for independent Bernoulli pixels with means ``probs``, per sample.
+
+    Equal to the binary cross-entropy summed over pixels. For binary x it is a true
+    negative log-likelihood; for grey values in [0, 1] (the Keras convention) it is the
+    cross-entropy, not the log of a normalised density. Shapes: (N, ...) -> (N,).
+    """
+    bce = F.binary_cross_entropy(probs, x, reduction="none")
+    return bce.flatten(start_dim=1).sum(dim=1)
+
+
+def gaussian_nll(mean: torch.Tensor, x: torch.Tensor, sigma: float = 1.0) -> torch.Tensor:
+    """-log N(x; mean, sigma^2 I) per sample: sum of (x - mean)^2 / (2 sigma^2) + log
+    sigma + log(2 pi) / 2 over pixels. With fixed sigma it is the MSE up to a scale and a
+    constant. Shapes: (N, ...) -> (N,)."""
+    sq = (x - mean).pow(2).flatten(start_dim=1).sum(dim=1)
+    n = x[0].numel()
+    return sq / (2.0 * sigma**2) + n * (math.log(sigma) + 0.5 * LOG_2PI)
+
+
+def reconstruction_nll(
+    recon: torch.Tensor, x: torch.Tensor, likelihood: str = "bernoulli", sigma: float = 1.0
+) -> torch.Tensor:
+    """-log p(x | z) per sample for ``likelihood`` "bernoulli" or "gaussian"."""
+    if likelihood == "bernoulli":
+        return bernoulli_nll(recon, x)
+    if likelihood == "gaussian":
+        return gaussian_nll(recon, x, sigma)
+    raise ValueError(
+        f"unknown likelihood {likelihood!r}; use 'bernoulli' (binary cross-entropy) or "
+        "'gaussian' (MSE with a fixed sigma)"
+    )
+
+
+def vae_terms(
+    model: nn.Module,
+    x: torch.Tensor,
+    likelihood: str = "bernoulli",
+    sigma: float = 1.0,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One-sample estimates of the two ELBO terms per image: (reconstruction NLL, KL).
+
+    ``model`` must have ``encoder(x) -> (mu, logvar)`` and ``decoder(z) -> recon``, like
+    :class:`utils.models.ConvVAE`. z is always sampled (in train and eval mode), so the
+    result is an unbiased estimate of -E_q[log p(x|z)]. Shapes: x (N, ...) -> (N,), (N,).
+    """
+    mu, logvar = model.encoder(x)
+    z = reparameterize(mu, logvar, generator)
+    recon = model.decoder(z)
+    return reconstruction_nll(recon, x, likelihood, sigma), kl_divergence(mu, logvar)
+
+
+def vae_loss(
+    model: nn.Module,
+    x: torch.Tensor,
+    beta: float = 1.0,
+    likelihood: str = "bernoulli",
+    sigma: float = 1.0,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """The VAE loss, mean over the batch of  -log p(x|z) + beta * KL(q(z|x) || p(z)).
+
+    With ``beta = 1`` it is the negative ELBO in nats per image (one-sample estimate);
+    ``beta`` is the lambda of the lecture that weighs the KL term. Returns a scalar.
+    """
+    nll, kl = vae_terms(model, x, likelihood, sigma, generator)
+    return (nll + beta * kl).mean()
+
+
+@torch.no_grad()
+def negative_elbo(
+    model: nn.Module,
+    x: torch.Tensor,
+    samples: int = 1,
+    likelihood: str = "bernoulli",
+    sigma: float = 1.0,
+    batch_size: int = 500,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """-ELBO per image (nats), averaging the reconstruction term over ``samples`` draws.
+
+    The KL term is exact (closed form). Shapes: x (N, ...) -> (N,) on the CPU.
+    """
+    model.eval()
+    device = next(model.parameters()).device
+    out = []
+    for start in range(0, len(x), batch_size):
+        xb = x[start : start + batch_size].to(device)
+        mu, logvar = model.encoder(xb)
+        nll = torch.zeros(len(xb), device=device)
+        for _ in range(samples):
+            z = reparameterize(mu, logvar, generator)
+            nll += reconstruction_nll(model.decoder(z), xb, likelihood, sigma)
+        out.append((nll / samples + kl_divergence(mu, logvar)).cpu())
+    return torch.cat(out)
+
+
+@torch.no_grad()
+def importance_sampled_nll(
+    model: nn.Module,
+    x: torch.Tensor,
+    k: int = 1000,
+    likelihood: str = "bernoulli",
+    sigma: float = 1.0,
+    chunk: int = 250,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Importance-sampled estimate of -log p(x) per image (Burda et al. 2015), in nats.
+
+        log p(x) ~ log (1/k) sum_i p(x | z_i) p(z_i) / q(z_i | x),   z_i ~ q(z | x)
+
+    The estimate is a lower bound on log p(x) in expectation that tightens as k grows
+    (k = 1 gives the ELBO), so -log p(x) estimates come out below the -ELBO.
+    ``chunk`` samples are decoded at a time to bound memory. Shapes: x (N, ...) -> (N,).
+    """
+    if k < 1:
+        raise ValueError(f"k must be a positive number of samples, got {k}")
+    model.eval()
+    device = next(model.parameters()).device
+    out = []
+    for xi in x:
+        xi = xi.unsqueeze(0).to(device)
+        mu, logvar = model.encoder(xi)
+        log_w = []
+        for start in range(0, k, chunk):
+            n = min(chunk, k - start)
+            mu_n, logvar_n = mu.expand(n, -1), logvar.expand(n, -1)
+            z = reparameterize(mu_n, logvar_n, generator)
+            recon = model.decoder(z)
+            log_px_z = -reconstruction_nll(recon, xi.expand(n, *xi.shape[1:]), likelihood, sigma)
+            log_pz = gaussian_log_prob(z, torch.zeros_like(z), torch.zeros_like(z))
+            log_qz = gaussian_log_prob(z, mu_n, logvar_n)
+            log_w.append(log_px_z + log_pz - log_qz)
+        log_w = torch.cat(log_w)
+        out.append(-(torch.logsumexp(log_w, 0) - math.log(k)).cpu())
+    return torch.stack(out)

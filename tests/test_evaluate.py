@@ -29,3 +29,14 @@ def test_mnist_group_measures_the_real_networks_in_fast_mode(tmp_path, monkeypat
     assert 0.0 < mse < 0.12  # one epoch on 2,000 digits: better than a blank image
     assert math.isfinite(gain) and 0.0 <= auc <= 1.0
     assert all(isinstance(c.passed, bool) for c in checks)
+
+
+@pytest.mark.slow
+def test_vae_group_reports_elbo_and_a_tighter_importance_sampled_bound(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CHECKPOINT_DIR", str(tmp_path))
+    checks = evaluate.evaluate_vae(fast=True, k=200, n_importance=8)
+    assert len(checks) == 4
+    elbo, gap, elbo_bin, gap_bin = (c.value for c in checks)
+    assert 60 < elbo < 300 and 30 < elbo_bin < 300  # nats per image after one short epoch
+    assert gap > 0 and gap_bin > 0, "importance sampling must tighten the bound"
+    assert checks[1].passed and checks[3].passed

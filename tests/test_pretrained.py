@@ -60,3 +60,25 @@ def test_fast_mode_prefers_a_matching_full_checkpoint(checkpoints):
     other = ("tiny", make, train, {"epochs": 20}, quick)
     model, _ = pretrained.load_or_train_recipe(*other, fast=True, device="cpu")
     assert calls == [1, 10] and torch.all(model.weight == 1)  # the fast checkpoint
+
+
+@pytest.mark.parametrize(
+    "name, args, kwargs",
+    [("mnist_vae", (2,), {}), ("mnist_vae", (2,), {"binarized": True}),
+     ("mnist_vae_beta", (3.0,), {})],
+)
+def test_vae_recipes_train_in_fast_mode_and_beat_the_mean_image(checkpoints, mnist_test, name, args, kwargs):
+    from utils.data import images_to_tensor
+
+    model, history = pretrained.RECIPES[name](*args, **kwargs, fast=True, device="cpu")
+    assert len(history.train_loss) == 1 and len(history.val_loss) == 1
+    x = images_to_tensor(mnist_test[0][:500])
+    if kwargs.get("binarized"):
+        x = pretrained.binarize(x, torch.Generator().manual_seed(1))
+    # the -ELBO of the best constant decoder (every pixel Bernoulli(mean)) and zero KL
+    p = x.mean()
+    baseline = -(x * p.log() + (1 - x) * (1 - p).log()).flatten(1).sum(1).mean().item()
+    assert history.val_loss[0] < baseline - 10, (history.val_loss[0], baseline)
+    _, config = load_checkpoint(next((checkpoints / "fast").glob("*.pt")), model)
+    assert config["model"] == "ConvVAE" and config["n_train"] == 2000
+    assert config["beta"] == (3.0 if name == "mnist_vae_beta" else 1.0)

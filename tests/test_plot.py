@@ -7,7 +7,13 @@ import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from utils.models import ConvAutoencoder  # noqa: E402
-from utils.plot import decoded_latent_grid, image_grid, latent_scatter, loss_curves  # noqa: E402
+from utils.plot import (  # noqa: E402
+    decoded_latent_grid,
+    decoded_quantile_grid,
+    image_grid,
+    latent_scatter,
+    loss_curves,
+)
 from utils.train import History  # noqa: E402
 
 
@@ -46,6 +52,23 @@ def test_decoded_latent_grid_tiles_n_by_n_images():
     expected = decoder(torch.tensor([[-2.0, 1.0]])).detach().numpy()[0, 0]
     assert np.allclose(canvas[:28, :28], expected, atol=1e-6)
     assert fig.axes[0].get_xlabel() == "$z_1$"
+
+
+def test_decoded_quantile_grid_places_tiles_at_prior_quantiles():
+    from scipy.stats import norm
+
+    torch.manual_seed(0)
+    decoder = ConvAutoencoder().decoder
+    fig = decoded_quantile_grid(decoder, n=3, p_min=0.1)
+    canvas = fig.axes[0].images[0].get_array()
+    assert canvas.shape == (3 * 28, 3 * 28)
+    q = float(norm.ppf(0.1))
+    # top-left tile: smallest z1, largest z2; centre tile: the prior's median (0, 0)
+    for (row, col), z in {(0, 0): [q, -q], (1, 1): [0.0, 0.0], (2, 2): [-q, q]}.items():
+        expected = decoder(torch.tensor([z])).detach().numpy()[0, 0]
+        tile = canvas[28 * row:28 * (row + 1), 28 * col:28 * (col + 1)]
+        assert np.allclose(tile, expected, atol=1e-5), (row, col)
+    assert "Phi(z_1)" in fig.axes[0].get_xlabel()
 
 
 def test_loss_curves_plots_training_and_validation():

@@ -133,6 +133,43 @@ def decoded_latent_grid(
     return fig
 
 
+@torch.no_grad()
+def decoded_quantile_grid(
+    decoder: torch.nn.Module,
+    n: int = 15,
+    p_min: float = 0.05,
+    image_shape: tuple[int, int] = (28, 28),
+    ax=None,
+) -> Figure:
+    """Decode a 2-D latent grid placed at equal steps of the prior's *probability*.
+
+    In each dimension the latent values are the standard-normal quantiles
+    Phi^-1(p) for ``n`` probabilities p evenly spaced from ``p_min`` to ``1 - p_min``, so
+    every tile stands for the same prior probability mass. The axes show p = Phi(z).
+    """
+    from scipy.stats import norm
+
+    device = next(decoder.parameters()).device
+    values = norm.ppf(np.linspace(p_min, 1 - p_min, n))
+    grid = np.array([[a, b] for b in values[::-1] for a in values], dtype=np.float32)
+    was_training = decoder.training
+    decoder.eval()
+    images = decoder(torch.from_numpy(grid).to(device)).reshape(n, n, *image_shape)
+    decoder.train(was_training)
+    h, w = image_shape
+    canvas = images.cpu().numpy().transpose(0, 2, 1, 3).reshape(n * h, n * w)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.4, 6.4))
+    else:
+        fig = ax.figure
+    half = 0.5 * (1 - 2 * p_min) / max(n - 1, 1)
+    extent = (p_min - half, 1 - p_min + half, p_min - half, 1 - p_min + half)
+    ax.imshow(canvas, cmap="gray_r", extent=extent, aspect="auto")
+    ax.set_xlabel("$\\Phi(z_1)$, prior probability below $z_1$")
+    ax.set_ylabel("$\\Phi(z_2)$, prior probability below $z_2$")
+    return fig
+
+
 def loss_curves(
     history: History | dict,
     ax=None,

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,3 +56,18 @@ def test_citations_resolve_to_the_references_page(html):
     assert "Classification without labels" in references
     chapter = (html / "notebooks" / "01_unsupervised_learning.html").read_text()
     assert "references.html#id" in chapter or "references.html#" in chapter
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("notebook", sorted(p.stem for p in (REPO / "notebooks").glob("0*.ipynb")))
+def test_every_chapter_is_executed_with_a_rendered_image_per_captioned_figure(html, notebook):
+    page = (html / "notebooks" / f"{notebook}.html").read_text()
+    source = "\n".join(c.source for c in nbformat.read(REPO / "notebooks" / f"{notebook}.ipynb", 4).cells
+                       if c.cell_type == "markdown")
+    captions = re.findall(r"\*\*Figure (\d+\.\d+)\.\*\*", source)
+    assert captions, f"{notebook} has no captioned figure"
+    for number in captions:
+        assert f"Figure {number}." in page, f"caption of Figure {number} is missing"
+    images = re.findall(r'<img[^>]+src="[^"]+\.png"', page)
+    assert len(images) >= len(captions), f"{len(images)} images for {len(captions)} captions"
+    assert "Traceback" not in page, f"{notebook} shows an error output"

@@ -218,3 +218,35 @@ def test_instructor_solution_gets_full_marks_and_an_untouched_exercise_none(cour
     assert max_score > 0
     assert scores["alice"]["total"] == max_score, scores["alice"]
     assert scores["dave"]["total"] == 0, scores["dave"]
+
+
+# --------------------------------------------------------------------------------------
+# Autograding ch04_elbo: a KL that passes the visible test but is numerically naive
+# --------------------------------------------------------------------------------------
+
+CH04 = "ch04_elbo"
+
+# Correct on the visible test, but log(exp(logvar)) is -inf once exp underflows: the
+# hidden test at logvar = -200 catches it. The sampler is written differently and right.
+CH04_NAIVE = {
+    "kl_divergence": '''
+def kl_divergence(mu, logvar):
+    var = torch.exp(logvar)
+    return 0.5 * torch.sum(mu * mu + var - 1 - torch.log(var), dim=1)
+''',
+    "reparameterize": '''
+def reparameterize(mu, logvar):
+    std = torch.exp(logvar / 2)
+    return torch.addcmul(mu, std, torch.randn(mu.shape, dtype=mu.dtype))
+''',
+}
+
+
+@pytest.mark.slow
+def test_ch04_a_numerically_naive_kl_loses_only_its_points(course):
+    _submit(course, "erin", _instructor_answers(course, CH04) | CH04_NAIVE, CH04)
+    _nbgrader(course, "autograde", CH04, "--create", "--student", "erin")
+    scores = _scores(course, CH04)["erin"]
+    assert scores["test_kl_divergence"] == 0, "the hidden zero-variance test must fail"
+    assert scores["test_reparameterize"] == 3 and scores["test_elbo_linear_gaussian"] == 4
+    assert scores["total"] == 7

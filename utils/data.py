@@ -441,3 +441,7 @@ def images_to_tensor(
     tensor = torch.from_numpy(np.ascontiguousarray(images)).to(torch.float32).div_(255.0)
     tensor = tensor.unsqueeze(1)
     return tensor.to(device) if device is not None else tensor
+
+
+# SDSS photometry lives in its own module; these names are part of utils.data's interface.
+from utils.sdss import load_sdss, query_skyserver  # noqa: E402,F401  (re-export)

@@ -1,0 +1,324 @@
+"""Stellar photometry from the Sloan Digital Sky Survey (chapter 7).
+
+Two sources, both read into the same validated table:
+
+* the **shared sample** ``sdss/sdss_dr14_skyserver_sample.csv`` in ``$COURSE_DATA_DIR``:
+  10,000 spectroscopic objects of DR14 (stars, galaxies and quasars) with their ugriz
+  magnitudes, redshift and spectroscopic class;
+* the **full star sample** of the lecture (255,000 spectroscopic stars of DR18), fetched
+  by :func:`query_skyserver` from SkyServer's public SQL search service by a reader with
+  internet access, and cached with a checksum of what was received.
+
+:func:`load_sdss` uses the full sample when it is cached (``source="auto"``) and the
+shared one otherwise, and records which in ``table.attrs["source"]``. These functions
+are re-exported by :mod:`utils.data`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import io
+import os
+import socket
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from utils.data import (
+    DATA_DIR_ENV,
+    CorruptDataError,
+    DataError,
+    DataNotFoundError,
+    cache_dir,
+)
+
+#: Effective wavelengths of the five SDSS filters in nanometres (the lecture's table).
+SDSS_FILTERS = {"u": 354.3, "g": 477.0, "r": 623.1, "i": 762.5, "z": 913.4}
+BANDS = tuple(SDSS_FILTERS)
+COLOURS = ("u-g", "g-r", "r-i", "i-z")
+CLASSES = ("STAR", "GALAXY", "QSO")
+
+SHARED_SAMPLE = "sdss/sdss_dr14_skyserver_sample.csv"
+SHARED_SAMPLE_SHA256 = "5633126254d4ec5a4bfc81081f2f427596c5139ea27d36fd7ad26a6487f9fddd"
+
+SKYSERVER_SQL_URL = "https://skyserver.sdss.org/dr18/SkyServerWS/SearchTools/SqlSearch"
+
+#: The lecture's query for 255,000 spectroscopic stars (DR18), with ``p.objid`` added so
+#: that every row can be named.
+LECTURE_STAR_QUERY = """SELECT TOP 255000
+  p.objid, p.ra, p.dec, s.z as redshift, p.u, p.g, p.r, p.i, p.z
+FROM PhotoObj AS p
+  JOIN SpecObj AS s ON s.bestobjid = p.objid
+WHERE
+  p.u BETWEEN 0 AND 30
+  AND p.g BETWEEN 0 AND 30
+  AND p.r BETWEEN 0 AND 30
+  AND p.i BETWEEN 0 AND 30
+  AND p.z BETWEEN 0 AND 30
+  AND s.class = 'STAR'"""
+
+_DTYPES = {"objid": "int64", "ra": "float64", "dec": "float64", "u": "float64",
+           "g": "float64", "r": "float64", "i": "float64", "z": "float64",
+           "redshift": "float64", "class": "string"}
+REQUIRED_COLUMNS = tuple(_DTYPES)
+
+
+# --------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------
+
+
+def _rows(table: pd.DataFrame, mask: np.ndarray, limit: int = 8) -> str:
+    """Name the first bad rows: data line numbers of the file (header = line 1), objid."""
+    bad = np.flatnonzero(mask)
+    names = []
+    for index in bad[:limit]:
+        objid = table["objid"].iloc[index] if "objid" in table else "?"
+        names.append(f"line {index + 2} (objid {objid})")
+    more = f" and {len(bad) - limit} more" if len(bad) > limit else ""
+    return ", ".join(names) + more
+
+
+def validate_sdss(table: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Check columns, types, missing values, magnitude ranges and classes; return a typed
+    copy with columns in :data:`REQUIRED_COLUMNS` order plus any others after them.
+
+    Raises:
+        CorruptDataError: naming the file, the problem, the bad rows and the fix.
+    """
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
+    if missing:
+        raise CorruptDataError(
+            f"{source}: missing column(s) {', '.join(missing)}; found "
+            f"{', '.join(map(str, table.columns))}. Use a SkyServer export with columns "
+            f"{', '.join(REQUIRED_COLUMNS)}."
+        )
+    nan_rows = table[list(REQUIRED_COLUMNS)].isna().any(axis=1).to_numpy()
+    if nan_rows.any():
+        raise CorruptDataError(
+            f"{source}: {nan_rows.sum()} row(s) with missing values: {_rows(table, nan_rows)}. "
+            "Remove or complete those rows."
+        )
+    numeric = [c for c in REQUIRED_COLUMNS if c != "class"]
+    out = table.copy()
+    for column in numeric:
+        converted = pd.to_numeric(out[column], errors="coerce")
+        bad = converted.isna().to_numpy()
+        if bad.any():
+            raise CorruptDataError(
+                f"{source}: column {column!r} is not numeric in {_rows(table, bad)}."
+            )
+        out[column] = converted.astype(_DTYPES[column])
+    for band in BANDS:
+        bad = ~out[band].between(0.0, 30.0).to_numpy()
+        if bad.any():
+            raise CorruptDataError(
+                f"{source}: magnitude {band} outside 0..30 in {_rows(out, bad)} (e.g. "
+                f"{out[band].to_numpy()[bad][0]:g}). SkyServer marks failed photometry with "
+                "-9999; select rows with p.{band} BETWEEN 0 AND 30 as the lecture's query does."
+            )
+    out["class"] = out["class"].astype("string").str.strip().str.upper()
+    bad = ~out["class"].isin(CLASSES).to_numpy()
+    if bad.any():
+        raise CorruptDataError(
+            f"{source}: unknown class {out['class'].to_numpy()[bad][0]!r} in "
+            f"{_rows(out, bad)}; expected one of {', '.join(CLASSES)}."
+        )
+    out["class"] = pd.Categorical(out["class"], categories=list(CLASSES))
+    others = [c for c in out.columns if c not in REQUIRED_COLUMNS]
+    return out[list(REQUIRED_COLUMNS) + others].reset_index(drop=True)
+
+
+def add_colours(table: pd.DataFrame) -> pd.DataFrame:
+    """Add the colour indices u-g, g-r, r-i, i-z (differences of magnitudes) in place."""
+    for colour in COLOURS:
+        a, b = colour.split("-")
+        table[colour] = table[a] - table[b]
+    return table
+
+
+# --------------------------------------------------------------------------------------
+# SkyServer SQL search service
+# --------------------------------------------------------------------------------------
+
+
+def _query_cache_path(sql: str) -> Path:
+    key = hashlib.sha256(" ".join(sql.split()).encode()).hexdigest()[:16]
+    return cache_dir() / "sdss" / f"skyserver-{key}.csv"
+
+
+def _parse_skyserver_csv(body: bytes, url: str) -> pd.DataFrame:
+    text = body.decode("utf-8", errors="replace")
+    stripped = text.lstrip()
+    if not stripped:
+        raise DataError(f"{url}: the service returned an empty answer.")
+    if stripped.startswith("<") or "error" in stripped[:200].lower():
+        snippet = " ".join(stripped.replace("<", " <").split())[:300]
+        raise DataError(
+            f"{url}: the service returned an error page instead of CSV: {snippet!r}. "
+            "Check the SQL (SkyServer's SQL search page shows the same message)."
+        )
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    try:
+        return pd.read_csv(io.StringIO("\n".join(lines)))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise DataError(f"{url}: the answer is not valid CSV ({err}).") from err
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _read_cached(path: Path) -> bytes:
+    body = path.read_bytes()
+    digest_file = path.with_suffix(".sha256")
+    expected = digest_file.read_text().split()[0] if digest_file.is_file() else None
+    if expected != hashlib.sha256(body).hexdigest():
+        raise CorruptDataError(
+            f"The cached SkyServer answer {path} does not match its checksum "
+            f"({digest_file.name}); delete both files and run the query again "
+            "(query_skyserver(..., refresh=True))."
+        )
+    return body
+
+
+def query_skyserver(
+    sql: str,
+    url: str = SKYSERVER_SQL_URL,
+    timeout: float = 300.0,
+    refresh: bool = False,
+    cache: bool = True,
+) -> pd.DataFrame:
+    """Run ``sql`` on SkyServer's SQL search service and return the answer as a table.
+
+    Sends ``GET url?cmd=<sql>&format=csv``. The answer is parsed (SkyServer puts a
+    ``#Table1`` line before the CSV header) and, if it is valid CSV, cached in the user
+    cache as ``sdss/skyserver-<hash of the SQL>.csv`` with a ``.sha256`` file holding the
+    checksum of the bytes received. Later calls with the same SQL read the cache and
+    verify the checksum; ``refresh=True`` queries again. An error page, a timeout or an
+    unreadable answer raises :class:`~utils.data.DataError` and caches nothing.
+    """
+    path = _query_cache_path(sql)
+    if cache and not refresh and path.is_file():
+        return _parse_skyserver_csv(_read_cached(path), str(path))
+    full_url = url + "?" + urllib.parse.urlencode({"cmd": sql, "format": "csv"})
+    try:
+        with urllib.request.urlopen(full_url, timeout=timeout) as response:
+            body = response.read()
+    except urllib.error.HTTPError as err:
+        detail = err.read()[:300].decode("utf-8", errors="replace")
+        raise DataError(
+            f"{url}: HTTP {err.code} {err.reason}: {' '.join(detail.split())!r}. Check the "
+            "SQL and that the service is up."
+        ) from err
+    except (socket.timeout, TimeoutError) as err:
+        raise DataError(
+            f"{url}: no answer within {timeout:g} s. SkyServer can be slow for large "
+            "queries: retry later or pass a longer timeout."
+        ) from err
+    except http.client.HTTPException as err:
+        raise DataError(f"{url}: the answer was cut off ({type(err).__name__}); retry.") from err
+    except urllib.error.URLError as err:
+        reason = err.reason
+        if isinstance(reason, (socket.timeout, TimeoutError)):
+            raise DataError(
+                f"{url}: no answer within {timeout:g} s; retry later or pass a longer timeout."
+            ) from err
+        raise DataNotFoundError(
+            f"{url}: cannot reach the service ({reason}). Without internet the course "
+            f"uses the shared sample in $COURSE_DATA_DIR/{SHARED_SAMPLE}."
+        ) from err
+    table = _parse_skyserver_csv(body, url)  # raises before anything is cached
+    if cache:
+        _write_atomic(path, body)
+        _write_atomic(path.with_suffix(".sha256"),
+                      f"{hashlib.sha256(body).hexdigest()}  {path.name}\n".encode())
+        _write_atomic(path.with_suffix(".sql"), sql.encode())
+    return table
+
+
+# --------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------
+
+
+def _shared_sample_path(path: str | os.PathLike | None) -> Path:
+    if path is not None:
+        return Path(path)
+    data_dir = os.environ.get(DATA_DIR_ENV)
+    if not data_dir:
+        raise DataNotFoundError(
+            f"The SDSS sample is not found: set {DATA_DIR_ENV} to the folder that holds "
+            f"{SHARED_SAMPLE} (in CI: ../shared/data) or pass path=."
+        )
+    return Path(data_dir).expanduser() / SHARED_SAMPLE
+
+
+def full_sample_cached() -> bool:
+    """Whether the lecture's 255,000-star query result is in the user cache."""
+    return _query_cache_path(LECTURE_STAR_QUERY).is_file()
+
+
+def load_sdss(path: str | os.PathLike | None = None, source: str = "auto") -> pd.DataFrame:
+    """Load SDSS photometry as a validated table (pandas DataFrame).
+
+    Columns: objid (int64), ra, dec [deg], u, g, r, i, z [AB magnitudes], redshift
+    (float64) and class (categorical: STAR, GALAXY, QSO), one row per object.
+
+    Args:
+        path: a CSV file to read instead of the shared sample (no checksum check, only
+            validation).
+        source: ``"auto"``: the full star sample if it is cached, else the shared sample;
+            ``"shared"``: always the shared sample; ``"full"``: the full star sample,
+            querying SkyServer if it is not cached (needs internet).
+
+    ``table.attrs["source"]`` says which sample was read.
+    """
+    if source not in ("auto", "shared", "full"):
+        raise ValueError(f"source must be 'auto', 'shared' or 'full', not {source!r}")
+    if path is None and (source == "full" or (source == "auto" and full_sample_cached())):
+        raw = query_skyserver(LECTURE_STAR_QUERY)
+        raw["class"] = "STAR"
+        table = validate_sdss(raw, "SkyServer DR18 star query")
+        table.attrs["source"] = f"full DR18 star sample from SkyServer ({len(table):,} stars)"
+        return table
+    csv = _shared_sample_path(path)
+    if not csv.is_file():
+        raise DataNotFoundError(
+            f"{csv} does not exist. Point {DATA_DIR_ENV} at the course's data folder "
+            "(see ../shared/data/README.md) or pass path=."
+        )
+    body = csv.read_bytes()
+    if path is None and hashlib.sha256(body).hexdigest() != SHARED_SAMPLE_SHA256:
+        raise CorruptDataError(
+            f"{csv} does not have the published sha256 ({SHARED_SAMPLE_SHA256[:12]}...); "
+            "restore the original file from the course's data folder."
+        )
+    try:
+        raw = pd.read_csv(io.BytesIO(body))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise CorruptDataError(f"{csv} is not a readable CSV file ({err}).") from err
+    table = validate_sdss(raw, str(csv))
+    counts = table["class"].value_counts()
+    table.attrs["source"] = (
+        f"shared DR14 sample {csv.name} ({counts['STAR']:,} stars, {counts['GALAXY']:,} "
+        f"galaxies, {counts['QSO']:,} quasars)"
+    )
+    return table

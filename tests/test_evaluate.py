@@ -40,3 +40,11 @@ def test_vae_group_reports_elbo_and_a_tighter_importance_sampled_bound(tmp_path,
     assert 60 < elbo < 300 and 30 < elbo_bin < 300  # nats per image after one short epoch
     assert gap > 0 and gap_bin > 0, "importance sampling must tighten the bound"
     assert checks[1].passed and checks[3].passed
+
+
+def test_sdss_group_compares_the_star_autoencoder_with_pca(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CHECKPOINT_DIR", str(tmp_path))
+    checks = evaluate.evaluate_sdss(fast=True)
+    mse, ratio, auc_qso, auc_gal = (c.value for c in checks)
+    assert 0 < mse < 1 and ratio > 0
+    assert 0.5 < auc_qso <= 1 and 0.5 < auc_gal <= 1  # better than chance after 20 epochs

@@ -82,3 +82,11 @@ def test_vae_recipes_train_in_fast_mode_and_beat_the_mean_image(checkpoints, mni
     _, config = load_checkpoint(next((checkpoints / "fast").glob("*.pt")), model)
     assert config["model"] == "ConvVAE" and config["n_train"] == 2000
     assert config["beta"] == (3.0 if name == "mnist_vae_beta" else 1.0)
+
+
+def test_star_autoencoder_recipe_trains_in_fast_mode(checkpoints):
+    model, history = pretrained.sdss_star_autoencoder(fast=True, device="cpu")
+    assert len(history.train_loss) == 20
+    assert history.val_loss[-1] < 0.2 * history.val_loss[0]  # it learns within 20 epochs
+    _, config = load_checkpoint(checkpoints / "fast" / "sdss_star_ae.pt", model)
+    assert config["model"] == "StarAutoencoder" and "shared DR14 sample" in config["data"]

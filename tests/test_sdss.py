@@ -13,6 +13,7 @@ import urllib.parse
 from pathlib import Path
 
 import pandas as pd
+import torch
 import pytest
 
 from utils.data import CorruptDataError, DataError, DataNotFoundError, load_sdss, query_skyserver
@@ -205,3 +206,28 @@ def test_auto_source_prefers_the_cached_full_sample(skyserver, cache):
     assert table["objid"].iloc[0] == 1237648720693755918
     assert "full DR18 star sample" in table.attrs["source"]
     assert len(load_sdss(source="shared")) == 10_000
+
+
+# --------------------------------------------------------------------------------------
+# Network inputs
+# --------------------------------------------------------------------------------------
+
+
+def test_star_inputs_split_standardise_and_drop_failed_photometry():
+    from utils.sdss import failed_photometry, star_inputs
+
+    table = load_sdss(source="shared")
+    stars = table[table["class"] == "STAR"]
+    assert failed_photometry(stars).sum() == 4
+    data = star_inputs(table, seed=0)
+    sizes = (len(data.x_train), len(data.x_val), len(data.x_test))
+    assert sum(sizes) == 4152 - 4 and sizes[0] == round(0.6 * 4148)
+    assert data.x_train.dtype == torch.float32 and data.x_train.shape[1] == 5
+    torch.testing.assert_close(data.x_train.mean(0), torch.zeros(5), atol=1e-5, rtol=0)
+    torch.testing.assert_close(data.x_train.std(0, unbiased=False), torch.ones(5), atol=1e-5, rtol=0)
+    # the round trip back to magnitudes, and no star in two splits
+    back = data.magnitudes(data.x_test)
+    assert abs(back - data.tables["test"][list("ugriz")].to_numpy()).max() < 1e-4
+    ra = [set(t["ra"]) for t in data.tables.values()]
+    assert not (ra[0] & ra[1] or ra[0] & ra[2] or ra[1] & ra[2])
+    assert len(star_inputs(table, seed=0, max_colour=None).x_train) == round(0.6 * 4152)

@@ -4,8 +4,8 @@
 
 loads the committed checkpoints (or trains them, in full mode, when absent), prints each
 metric with its target and exits with status 1 if one misses. Groups: ``mnist``
-(chapters 2, 3) and ``vae`` (chapter 5; the importance-sampled likelihood takes about
-ten minutes on a laptop CPU). Later chapters add slm, sdss and lj.
+(chapters 2, 3), ``vae`` (chapter 5; the importance-sampled likelihood takes about
+ten minutes on a laptop CPU) and ``sdss`` (chapter 7). Later chapters add slm and lj.
 """
 
 from __future__ import annotations
@@ -119,7 +119,47 @@ def evaluate_vae(fast: bool = False, k: int = 1000, n_importance: int = 1000) ->
     return checks
 
 
-GROUPS: dict[str, Callable[..., list[Check]]] = {"mnist": evaluate_mnist, "vae": evaluate_vae}
+def evaluate_sdss(fast: bool = False) -> list[Check]:
+    """Chapter 7 targets: the star autoencoder against PCA, and stars vs other classes."""
+    from sklearn.decomposition import PCA
+    from sklearn.metrics import roc_auc_score
+
+    from utils.data import load_sdss
+    from utils.pretrained import sdss_star_autoencoder
+    from utils.sdss import star_inputs
+    from utils.train import predict
+
+    table = load_sdss()
+    data = star_inputs(table, seed=0)
+    model, history = sdss_star_autoencoder(fast=fast)
+    mse_ae = torch.mean((predict(model, data.x_test) - data.x_test) ** 2).item()
+    pca = PCA(n_components=2).fit(data.x_train.numpy())
+    x = data.x_test.numpy()
+    mse_pca = float(np.mean((pca.inverse_transform(pca.transform(x)) - x) ** 2))
+    checks = [
+        _at_most("Star AE (5-2-5): test MSE of standardised ugriz", mse_ae, 0.0030, ".4f",
+                 f"{len(data.x_test)} test stars, {len(history.train_loss)} epochs; "
+                 f"{table.attrs['source']}"),
+        _at_most("  AE test MSE / PCA (2 components) test MSE", mse_ae / mse_pca, 0.8, ".1f",
+                 f"PCA {mse_pca:.5f}"),
+    ]
+
+    def score(frame):
+        xs = data.standardize(frame)
+        return ((predict(model, xs) - xs) ** 2).mean(dim=1).numpy()
+
+    star = score(data.tables["test"])
+    for cls, name, target in [("QSO", "quasars", 0.97), ("GALAXY", "galaxies", 0.93)]:
+        other = score(table[table["class"] == cls])
+        auc = roc_auc_score(np.r_[np.zeros(len(star)), np.ones(len(other))], np.r_[star, other])
+        checks.append(_at_least(f"Stars vs {name}: ROC AUC of the reconstruction error", auc,
+                                target, ".2f", f"{len(other)} {name}"))
+    return checks
+
+
+GROUPS: dict[str, Callable[..., list[Check]]] = {
+    "mnist": evaluate_mnist, "vae": evaluate_vae, "sdss": evaluate_sdss,
+}
 
 
 def report(checks: list[Check]) -> str:

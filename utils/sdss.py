@@ -25,10 +25,12 @@ import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 
 from utils.data import (
     DATA_DIR_ENV,
@@ -322,3 +324,67 @@ def load_sdss(path: str | os.PathLike | None = None, source: str = "auto") -> pd
         f"galaxies, {counts['QSO']:,} quasars)"
     )
     return table
+
+
+# --------------------------------------------------------------------------------------
+# Network inputs
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class StarInputs:
+    """Standardised ugriz magnitudes of the stars, split into train/validation/test.
+
+    ``x_*`` are float32 tensors (N, 5) of (m - mean) / std with the training split's
+    ``mean`` and ``std`` (numpy arrays in magnitudes); ``tables`` holds the rows of each
+    split (with all columns) in the same order.
+    """
+
+    x_train: torch.Tensor
+    x_val: torch.Tensor
+    x_test: torch.Tensor
+    mean: np.ndarray
+    std: np.ndarray
+    tables: dict[str, pd.DataFrame]
+
+    def standardize(self, table: pd.DataFrame) -> torch.Tensor:
+        """The network input for any table with ugriz columns, with the stars' scaling."""
+        values = table[list(BANDS)].to_numpy(dtype=np.float64)
+        return torch.from_numpy(((values - self.mean) / self.std).astype(np.float32))
+
+    def magnitudes(self, x: torch.Tensor) -> np.ndarray:
+        """Undo the standardisation: (N, 5) network values -> ugriz magnitudes."""
+        return x.detach().cpu().numpy().astype(np.float64) * self.std + self.mean
+
+
+def failed_photometry(table: pd.DataFrame, max_colour: float = 4.0) -> np.ndarray:
+    """Rows where a colour of neighbouring bands (u-g, g-r, r-i, i-z) exceeds
+    ``max_colour`` magnitudes in size: one band's measurement failed (e.g. i = 28 for a
+    star of magnitude 14 in the other four). No star has such colours; a boolean (N,)."""
+    values = table[list(BANDS)].to_numpy(dtype=np.float64)
+    return (np.abs(np.diff(values, axis=1)) > max_colour).any(axis=1)
+
+
+def star_inputs(
+    table: pd.DataFrame, fractions=(0.6, 0.2, 0.2), seed: int = 0, max_colour: float | None = 4.0
+) -> StarInputs:
+    """Split the stars of ``table`` at random (``seed``) and standardise their magnitudes.
+
+    Stars with failed photometry (:func:`failed_photometry` with ``max_colour``; 4 of the
+    4,152 stars of the shared sample) are left out first, unless ``max_colour`` is None.
+    """
+    stars = table[table["class"] == "STAR"]
+    if max_colour is not None:
+        stars = stars[~failed_photometry(stars, max_colour)]
+    stars = stars.reset_index(drop=True)
+    order = np.random.default_rng(seed).permutation(len(stars))
+    n_train = int(round(fractions[0] * len(stars)))
+    n_val = int(round(fractions[1] * len(stars)))
+    parts = {"train": order[:n_train], "val": order[n_train:n_train + n_val],
+             "test": order[n_train + n_val:]}
+    tables = {k: stars.iloc[v].reset_index(drop=True) for k, v in parts.items()}
+    values = tables["train"][list(BANDS)].to_numpy(dtype=np.float64)
+    mean, std = values.mean(axis=0), values.std(axis=0)
+    inputs = StarInputs(torch.empty(0), torch.empty(0), torch.empty(0), mean, std, tables)
+    inputs.x_train, inputs.x_val, inputs.x_test = (inputs.standardize(tables[k]) for k in parts)
+    return inputs

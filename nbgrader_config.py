@@ -22,3 +22,23 @@ c.Execute.timeout = 120
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Robust grading (utils/grading.py): a cell that hangs even through an interrupt, or kills
+# the kernel, costs only its own points; deleted test cells are put back; test cells check
+# that numpy/torch/built-ins were not replaced; feedback never shows hidden tests.
+c.OverwriteCells.add_missing_cells = True
+c.Autograde.autograde_preprocessors = [
+    "utils.grading.GuardTests",
+    "utils.grading.RobustExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "utils.grading.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

@@ -250,3 +250,131 @@ def test_ch04_a_numerically_naive_kl_loses_only_its_points(course):
     assert scores["test_kl_divergence"] == 0, "the hidden zero-variance test must fail"
     assert scores["test_reparameterize"] == 3 and scores["test_elbo_linear_gaussian"] == 4
     assert scores["total"] == 7
+
+
+# --------------------------------------------------------------------------------------
+# Robust grading of a whole class: python -m utils.grading (see tests/grading_bank.py)
+# --------------------------------------------------------------------------------------
+
+
+def _hidden_lines(assignment: str) -> list[str]:
+    """The non-trivial lines of the hidden tests of an assignment's source."""
+    lines = []
+    for path in (REPO / "solutions" / assignment).glob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            for block in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S):
+                lines += [line.strip() for line in block.splitlines() if len(line.strip()) > 12]
+    return lines
+
+
+def _grading(course: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    result = subprocess.run([sys.executable, "-m", "utils.grading", *args, "--course", str(course)],
+                            env=env, capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+@pytest.fixture(scope="module")
+def robust_course(tmp_path_factory) -> Path:
+    from grading_bank import BANK
+
+    root = tmp_path_factory.mktemp("class")
+    config = (REPO / "nbgrader_config.py").read_text()
+    # 10 s per cell keeps the endless loops of the bank short
+    (root / "nbgrader_config.py").write_text(config + "\nc.Execute.timeout = 10\n")
+    shutil.copytree(REPO / "solutions", root / "solutions")
+    for name in BANK:
+        _grading(root, "release", name)
+    _grading(root, "release", "ch02_encoder")  # for a submission of the wrong notebook
+    return root
+
+
+def _write_submission(course: Path, assignment: str, sub) -> None:
+    name = _notebook(assignment)
+    target = course / "submitted" / sub.student / assignment
+    target.mkdir(parents=True)
+    (target / "timestamp.txt").write_text("2026-11-01 12:00:00.000000 UTC")
+    if sub.raw is not None:
+        (target / name).write_text(sub.raw)
+        return
+    if sub.other_assignment:
+        other = course / "exercises" / sub.other_assignment / _notebook(sub.other_assignment)
+        shutil.copy(other, target / name)
+        return
+    answers = (_instructor_answers(course, assignment) if sub.use_instructor_answers else {}) | sub.answers
+    nb = nbformat.read(course / "exercises" / assignment / name, as_version=4)
+    cells = []
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in sub.edits:
+            if sub.edits[grade_id] is None:
+                continue  # the student deleted this cell
+            cell.source = sub.edits[grade_id]
+        elif grade_id in answers:
+            cell.source = answers[grade_id].strip()
+        cells.append(cell)
+    nb.cells = cells
+    nbformat.write(nb, target / name)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ["ch03_tools"])
+def test_a_class_of_difficult_submissions_gets_the_expected_scores(robust_course, assignment):
+    import sqlite3
+
+    from grading_bank import BANK
+
+    course = robust_course
+    bank = BANK[assignment]
+    for sub in bank:
+        _write_submission(course, assignment, sub)
+    out = _grading(course, "autograde", assignment, "--memory-gb", "3").stdout
+    assert f"graded {len(bank)} of {len(bank)} students" in out, out
+
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for sub in bank:
+            submission = gb.find_submission(assignment, sub.student)
+            (notebook,) = submission.notebooks
+            scores = {g.name: g.score for g in notebook.grades}
+            assert scores == sub.expected, (sub.student, scores)
+            notes = " ".join(c.manual_comment or "" for c in notebook.comments)
+            if sub.message:
+                assert sub.message in notes, (sub.student, notes)
+    connection = sqlite3.connect(course / "gradebook.db")
+    assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    connection.close()
+    # what went wrong is explained next to the cell that caused it
+    kim = (course / "autograded" / "kim" / assignment / _notebook(assignment)).read_text()
+    assert "numpy.allclose was replaced" in kim
+    gina = (course / "autograded" / "gina" / assignment / _notebook(assignment)).read_text()
+    assert "did not finish within 10 s" in gina
+    # rejected files are kept, not lost
+    assert (course / "submitted" / "ned" / assignment / f"{_notebook(assignment)}.rejected").is_file()
+    report = (course / "grading_report.csv").read_text().splitlines()
+    assert len(report) == len(bank)
+
+    # feedback shows results per test and never a line of the hidden tests
+    _grading(course, "feedback", assignment)
+    hidden = _hidden_lines(assignment)
+    assert hidden
+    import html
+
+    for page in (course / "feedback").rglob("*.html"):
+        text = html.unescape(page.read_text())
+        leaked = [line for line in hidden if line in text]
+        assert not leaked, (page, leaked[:3])
+    alice = html.unescape((course / "feedback" / "alice" / assignment / "tools.html").read_text())
+    assert "(hidden tests)" in alice and "8.0 / 8.0" in alice
+    assert alice.count("Score: 4.0 / 4.0") == 1
+
+    # grades export to CSV; a second run backs the gradebook up first and changes nothing
+    csv_path = course / "grades.csv"
+    _grading(course, "export", assignment, str(csv_path))
+    rows = csv_path.read_text().splitlines()
+    assert rows[0] == "student,assignment,score,max_score,notes" and len(rows) == len(bank) + 1
+    assert any(r.startswith("alice,ch03_tools,8.0,8.0") for r in rows)
+    assert list(course.glob("gradebook.db.*.bak"))

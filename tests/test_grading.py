@@ -378,3 +378,22 @@ def test_a_class_of_difficult_submissions_gets_the_expected_scores(robust_course
     assert rows[0] == "student,assignment,score,max_score,notes" and len(rows) == len(bank) + 1
     assert any(r.startswith("alice,ch03_tools,8.0,8.0") for r in rows)
     assert list(course.glob("gradebook.db.*.bak"))
+
+
+def test_collect_puts_a_folder_of_submissions_into_nbgrader_layout(tmp_path):
+    from utils.grading import collect
+
+    released = REPO / "exercises" / "ch03_tools" / "tools.ipynb"
+    (tmp_path / "exercises" / "ch03_tools").mkdir(parents=True)
+    shutil.copy(released, tmp_path / "exercises" / "ch03_tools")
+    inbox = tmp_path / "inbox"
+    (inbox / "bob").mkdir(parents=True)
+    shutil.copy(released, inbox / "alice.ipynb")  # a file named after the student
+    shutil.copy(released, inbox / "bob" / "my_work.ipynb")  # a folder per student
+    (inbox / "readme.txt").write_text("not a submission")
+    assert collect(tmp_path, "ch03_tools", inbox) == ["alice", "bob"]
+    for student in ("alice", "bob"):
+        target = tmp_path / "submitted" / student / "ch03_tools"
+        assert (target / "tools.ipynb").read_bytes() == released.read_bytes()
+        stamp = (target / "timestamp.txt").read_text()
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6} UTC", stamp), stamp

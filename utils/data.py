@@ -269,6 +269,24 @@ def verify_payload(payload: bytes, spec: PayloadFile, source: str) -> None:
         )
 
 
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then rename it into place, so
+    an interrupted write never leaves a partial file under the final name. World-readable
+    (a cache is for reading)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def download_payload(mirrors: tuple[str, ...], spec: PayloadFile, dest_dir: Path) -> Path:
     """Download ``<mirror><name>.gz``, verify its payload, and move it into ``dest_dir``.
 
@@ -307,19 +325,8 @@ def download_payload(mirrors: tuple[str, ...], spec: PayloadFile, dest_dir: Path
         except (urllib.error.URLError, OSError, ValueError) as err:  # refused, timeout
             errors.append(f"{url}: {getattr(err, 'reason', err)}")
             continue
-        dest_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{spec.name}.", suffix=".partial", dir=dest_dir)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(raw)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache is for reading
-            final = dest_dir / f"{spec.name}.gz"
-            os.replace(tmp, final)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        final = dest_dir / f"{spec.name}.gz"
+        write_atomic(final, raw)
         return final
     message = "; ".join(errors)
     if corrupt:

@@ -125,6 +125,7 @@ def evaluate_sdss(fast: bool = False) -> list[Check]:
     from sklearn.metrics import roc_auc_score
 
     from utils.data import load_sdss
+    from utils.metrics import per_image_mse
     from utils.pretrained import sdss_star_autoencoder
     from utils.sdss import star_inputs
     from utils.train import predict
@@ -146,7 +147,7 @@ def evaluate_sdss(fast: bool = False) -> list[Check]:
 
     def score(frame):
         xs = data.standardize(frame)
-        return ((predict(model, xs) - xs) ** 2).mean(dim=1).numpy()
+        return per_image_mse(predict(model, xs), xs).numpy()
 
     star = score(data.tables["test"])
     for cls, name, target in [("QSO", "quasars", 0.97), ("GALAXY", "galaxies", 0.93)]:

@@ -113,24 +113,29 @@ def decoded_latent_grid(
     ``extent = (z1_min, z1_max, z2_min, z2_max)``; the tile at the top right is the image
     decoded from ``(z1_max, z2_max)``, so the picture is laid out like the latent plane.
     """
-    device = next(decoder.parameters()).device
     z1 = np.linspace(extent[0], extent[1], n)
     z2 = np.linspace(extent[3], extent[2], n)  # top row = largest z2
+    ax = _decode_and_tile(decoder, z1, z2, image_shape, extent, ax)
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    return ax.figure
+
+
+@torch.no_grad()
+def _decode_and_tile(decoder, z1, z2, image_shape, extent, ax):
+    """Decode every (z1[j], z2[i]) and tile the images with row i, column j; return ax."""
+    device = next(decoder.parameters()).device
     grid = np.array([[a, b] for b in z2 for a in z1], dtype=np.float32)
     was_training = decoder.training
     decoder.eval()
-    images = decoder(torch.from_numpy(grid).to(device)).reshape(n, n, *image_shape)
+    images = decoder(torch.from_numpy(grid).to(device)).reshape(len(z2), len(z1), *image_shape)
     decoder.train(was_training)
     h, w = image_shape
-    canvas = images.cpu().numpy().transpose(0, 2, 1, 3).reshape(n * h, n * w)
+    canvas = images.cpu().numpy().transpose(0, 2, 1, 3).reshape(len(z2) * h, len(z1) * w)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6.4, 6.4))
-    else:
-        fig = ax.figure
+        _, ax = plt.subplots(figsize=(6.4, 6.4))
     ax.imshow(canvas, cmap="gray_r", extent=extent, aspect="auto")
-    ax.set_xlabel("$z_1$")
-    ax.set_ylabel("$z_2$")
-    return fig
+    return ax
 
 
 @torch.no_grad()
@@ -149,25 +154,13 @@ def decoded_quantile_grid(
     """
     from scipy.stats import norm
 
-    device = next(decoder.parameters()).device
     values = norm.ppf(np.linspace(p_min, 1 - p_min, n))
-    grid = np.array([[a, b] for b in values[::-1] for a in values], dtype=np.float32)
-    was_training = decoder.training
-    decoder.eval()
-    images = decoder(torch.from_numpy(grid).to(device)).reshape(n, n, *image_shape)
-    decoder.train(was_training)
-    h, w = image_shape
-    canvas = images.cpu().numpy().transpose(0, 2, 1, 3).reshape(n * h, n * w)
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6.4, 6.4))
-    else:
-        fig = ax.figure
     half = 0.5 * (1 - 2 * p_min) / max(n - 1, 1)
     extent = (p_min - half, 1 - p_min + half, p_min - half, 1 - p_min + half)
-    ax.imshow(canvas, cmap="gray_r", extent=extent, aspect="auto")
+    ax = _decode_and_tile(decoder, values, values[::-1], image_shape, extent, ax)
     ax.set_xlabel("$\\Phi(z_1)$, prior probability below $z_1$")
     ax.set_ylabel("$\\Phi(z_2)$, prior probability below $z_2$")
-    return fig
+    return ax.figure
 
 
 def loss_curves(

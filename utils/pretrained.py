@@ -248,7 +248,7 @@ def _train_vae(model: nn.Module, config: dict) -> History:
         x_test = binarize(x_test, torch.Generator().manual_seed(1))
 
         def loss_fn(m, x):
-            return vae_loss(m, torch.bernoulli(x), beta=beta)
+            return vae_loss(m, binarize(x), beta=beta)
     else:
         def loss_fn(m, x):
             return vae_loss(m, x, beta=beta)

@@ -21,7 +21,6 @@ import http.client
 import io
 import os
 import socket
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -38,6 +37,7 @@ from utils.data import (
     DataError,
     DataNotFoundError,
     cache_dir,
+    write_atomic,
 )
 
 #: Effective wavelengths of the five SDSS filters in nanometres (the lecture's table).
@@ -173,21 +173,6 @@ def _parse_skyserver_csv(body: bytes, url: str) -> pd.DataFrame:
         raise DataError(f"{url}: the answer is not valid CSV ({err}).") from err
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _read_cached(path: Path) -> bytes:
     body = path.read_bytes()
     digest_file = path.with_suffix(".sha256")
@@ -249,10 +234,10 @@ def query_skyserver(
         ) from err
     table = _parse_skyserver_csv(body, url)  # raises before anything is cached
     if cache:
-        _write_atomic(path, body)
-        _write_atomic(path.with_suffix(".sha256"),
+        write_atomic(path, body)
+        write_atomic(path.with_suffix(".sha256"),
                       f"{hashlib.sha256(body).hexdigest()}  {path.name}\n".encode())
-        _write_atomic(path.with_suffix(".sql"), sql.encode())
+        write_atomic(path.with_suffix(".sql"), sql.encode())
     return table
 
 

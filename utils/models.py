@@ -300,3 +300,71 @@ class StarAutoencoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.encoder(x))
+
+
+# --------------------------------------------------------------------------------------
+# Convolutional VAE for distance matrices of Lennard-Jones configurations (chapter 8)
+# --------------------------------------------------------------------------------------
+
+
+class SymmetricDistanceHead(nn.Module):
+    """Make a square output a valid-looking distance matrix: (M + M^T) / 2 with a zero
+    diagonal. (N, 1, n, n) -> (N, 1, n, n)."""
+
+    def forward(self, m: torch.Tensor) -> torch.Tensor:
+        sym = 0.5 * (m + m.transpose(-1, -2))
+        eye = torch.eye(m.shape[-1], dtype=torch.bool, device=m.device)
+        return sym.masked_fill(eye, 0.0)
+
+
+class DistanceMatrixVAE(nn.Module):
+    """Convolutional VAE for (N, 1, n, n) distance matrices (n = 30 particles).
+
+    Encoder: Conv 1->16 3x3 same, Conv 16->32 3x3 stride 2 (15x15), Conv 32->32 3x3
+    stride 2 (8x8), Flatten 2048, Dense 128, Dense 2 * latent_dim (mean and
+    log-variance); LeakyReLU(0.1) after every hidden layer. Decoder: the mirror image,
+    Dense latent->128->2048, ConvT 32->32 (15x15), ConvT 32->16 (30x30), Conv 16->1, then
+    :class:`SymmetricDistanceHead`. ``forward(x)`` returns ``(reconstruction, mean,
+    log_var)`` like :class:`ConvVAE`; in ``eval()`` mode the decoder gets the mean.
+    Only n = 30 is supported by the strides.
+    """
+
+    def __init__(self, latent_dim: int = 16, n: int = 30):
+        super().__init__()
+        if n != 30:
+            raise ValueError(f"DistanceMatrixVAE is built for 30 x 30 matrices; got n={n}")
+        self.latent_dim = latent_dim
+        act = lambda: nn.LeakyReLU(0.1)  # noqa: E731
+        body = nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1), act(),
+            nn.Conv2d(16, 32, 3, stride=2, padding=1), act(),
+            nn.Conv2d(32, 32, 3, stride=2, padding=1), act(),
+            nn.Flatten(), nn.Linear(32 * 8 * 8, 128), act(),
+        )
+        self.encoder = _GaussianHead(body, 128, latent_dim)
+        self.decoder = nn.Sequential(
+            nn.Linear(latent_dim, 128), act(),
+            nn.Linear(128, 32 * 8 * 8), act(), nn.Unflatten(1, (32, 8, 8)),
+            nn.ConvTranspose2d(32, 32, 3, stride=2, padding=1), act(),  # 15 x 15
+            nn.ConvTranspose2d(32, 16, 4, stride=2, padding=1), act(),  # 30 x 30
+            nn.Conv2d(16, 1, 3, padding=1),
+            SymmetricDistanceHead(),
+        )
+
+    def forward(self, x: torch.Tensor):
+        mean, log_var = self.encoder(x)
+        z = reparameterize(mean, log_var) if self.training else mean
+        return self.decoder(z), mean, log_var
+
+
+class _GaussianHead(nn.Module):
+    """``body`` features -> (mean, log-variance), each (N, latent_dim)."""
+
+    def __init__(self, body: nn.Module, features: int, latent_dim: int):
+        super().__init__()
+        self.body = body
+        self.head = nn.Linear(features, 2 * latent_dim)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mean, log_var = self.head(self.body(x)).chunk(2, dim=-1)
+        return mean, log_var

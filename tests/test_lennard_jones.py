@@ -1,0 +1,219 @@
+"""Tests of utils/physics/lennard_jones.py: energies against hand values, the sampler's
+statistics against exact results, the distance representation and the reconstruction of
+coordinates from distances."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from utils.physics.lennard_jones import (
+    LJSystem,
+    align,
+    coordinates_from_distances,
+    density_profile,
+    distance_matrices,
+    gram_from_distances,
+    lj_dataset,
+    metropolis_sweeps,
+    occupancy_grids,
+    orient_by_gravity,
+    pair_potential,
+    potential_energy,
+    random_configurations,
+    sample_configurations,
+    sort_by_height,
+)
+
+R_MIN = 2 ** (1 / 6)  # minimum of 4 (r^-12 - r^-6)
+
+
+def rotate(points, angle):
+    c, s = math.cos(angle), math.sin(angle)
+    return points @ np.array([[c, -s], [s, c]]).T
+
+
+# ---------------------------------------------------------------------- energies
+
+
+def test_pair_potential_at_hand_values():
+    r = np.array([1.0, R_MIN, 1.5, 2.9, 3.1])
+    expected = [0.0, -1.0, 4 * (1.5**-12 - 1.5**-6), 4 * (2.9**-12 - 2.9**-6), 0.0]
+    assert np.allclose(pair_potential(r**2, "lj", cutoff=3.0), expected, atol=1e-12)
+    assert pair_potential(np.array([1.5**2]), "lj")[0] == pytest.approx(-0.3203365, abs=1e-6)
+    # the fake potential 4 (r^-4 - r^-2) has its minimum -1 at r = sqrt(2)
+    assert pair_potential(np.array([2.0]), "fake")[0] == pytest.approx(-1.0)
+    assert pair_potential(np.array([1.0]), "fake")[0] == pytest.approx(0.0)
+
+
+def test_energy_of_an_equilateral_triangle_at_the_potential_minimum():
+    system = LJSystem(n_particles=3, gamma=0.7)
+    triangle = np.array([[2.0, 1.0], [2.0 + R_MIN, 1.0], [2.0 + R_MIN / 2, 1.0 + R_MIN * math.sqrt(3) / 2]])
+    expected = -3.0 + 0.7 * triangle[:, 1].sum()
+    assert potential_energy(triangle, system) == pytest.approx(expected, abs=1e-12)
+
+
+def test_energy_of_a_square_counts_sides_diagonals_and_the_cutoff():
+    square = np.array([[1.0, 1.0], [2.5, 1.0], [1.0, 2.5], [2.5, 2.5]])
+    side, diagonal = 1.5, 1.5 * math.sqrt(2)
+    phi = lambda r: 4 * (r**-12 - r**-6)  # noqa: E731
+    no_gravity = LJSystem(n_particles=4, gamma=0.0)
+    assert potential_energy(square, no_gravity) == pytest.approx(4 * phi(side) + 2 * phi(diagonal))
+    short = LJSystem(n_particles=4, gamma=0.0, cutoff=2.0)  # diagonals 2.12 are cut off
+    assert potential_energy(square, short) == pytest.approx(4 * phi(side))
+    with_gravity = LJSystem(n_particles=4, gamma=1.0)
+    assert potential_energy(square, with_gravity) - potential_energy(square, no_gravity) == pytest.approx(7.0)
+
+
+def test_a_particle_outside_the_box_has_infinite_energy():
+    system = LJSystem(n_particles=2, box=5.0)
+    assert potential_energy(np.array([[1.0, 1.0], [3.0, 5.5]]), system) == np.inf
+    batch = np.array([[[1.0, 1.0], [3.0, 4.0]], [[1.0, -0.1], [3.0, 4.0]]])
+    energies = potential_energy(batch, system)
+    assert np.isfinite(energies[0]) and energies[1] == np.inf
+
+
+def test_bad_parameters_are_refused_with_the_reason():
+    with pytest.raises(ValueError, match="unknown potential"):
+        LJSystem(potential="morse")
+    with pytest.raises(ValueError, match="positive box"):
+        LJSystem(box=-1.0)
+    with pytest.raises(ValueError, match="shape"):
+        metropolis_sweeps(np.zeros((4, 3, 2)), LJSystem(), 1, 0.1, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="unknown mode"):
+        sample_configurations(2, LJSystem(), mode="md")
+
+
+# ---------------------------------------------------------------------- the sampler
+
+
+def test_sweeps_keep_particles_in_the_box_and_are_deterministic():
+    system = LJSystem(gamma=1.0)
+    start = random_configurations(50, system, np.random.default_rng(1))
+    a, rate_a = metropolis_sweeps(start, system, 20, 0.8, np.random.default_rng(2))
+    b, rate_b = metropolis_sweeps(start, system, 20, 0.8, np.random.default_rng(2))
+    assert np.array_equal(a, b) and rate_a == rate_b
+    assert 0.05 < rate_a < 0.9
+    assert (a >= 0).all() and (a <= system.box).all()
+    # the sampler removes the overlaps of random starts: pair energy from > 0 to < 0
+    pairs_only = LJSystem(gamma=0.0)
+    assert np.median(potential_energy(a, pairs_only)) < 0 < np.median(potential_energy(start, pairs_only))
+
+
+def test_ideal_gas_heights_follow_the_barometric_law():
+    """Detailed balance check: with the pair term cut off at a tiny range the particles
+    are independent, and the stationary distribution must be p(y) ~ exp(-gamma y / T) on
+    [0, L], uniform in x."""
+    system = LJSystem(n_particles=4, box=10.0, temperature=1.0, gamma=0.5, cutoff=1e-3)
+    samples = sample_configurations(4000, system, mode="chain", n_sweeps=1000,
+                                    n_chains=2000, n_decorrelation=100, seed=3)
+    y = samples.positions[..., 1].ravel().astype(np.float64)
+    x = samples.positions[..., 0].ravel().astype(np.float64)
+    a, length = system.gamma / system.temperature, system.box
+    mean_y = 1 / a - length / math.expm1(a * length)
+    assert y.mean() == pytest.approx(mean_y, abs=0.05)  # 1.933 exactly
+    assert x.mean() == pytest.approx(length / 2, abs=0.08)
+    # the density decays by exp(-a) per unit height: compare the bins' log-slope
+    centres, density = density_profile(samples.positions, system.box, bins=10)
+    slope = np.polyfit(centres[:6], np.log(density[:6]), 1)[0]
+    assert slope == pytest.approx(-a, rel=0.1)
+
+
+def test_heavier_gravity_packs_the_fluid_lower():
+    heights = []
+    for gamma in (0.1, 0.4, 1.0):
+        samples = sample_configurations(200, LJSystem(gamma=gamma), seed=0, n_sweeps=400)
+        heights.append(samples.positions[..., 1].mean())
+        assert 0.1 < samples.acceptance < 0.6
+    assert heights[0] > heights[1] > heights[2]
+    assert heights[0] > 3.5 and heights[2] < 2.5  # gamma 0.1 fills the box, 1.0 sits low
+
+
+def test_lj_dataset_is_cached_with_its_parameters(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    first = lj_dataset(0.4, n_samples=20, n_sweeps=5)
+    files = list((tmp_path / "lennard_jones").glob("*.npz"))
+    assert len(files) == 1
+    again = lj_dataset(0.4, n_samples=20, n_sweeps=5)
+    assert np.array_equal(first.positions, again.positions)
+    assert again.protocol == first.protocol and again.acceptance == first.acceptance
+    other = lj_dataset(0.4, n_samples=20, n_sweeps=6)  # another protocol: another file
+    assert len(list((tmp_path / "lennard_jones").glob("*.npz"))) == 2
+    assert not np.array_equal(first.positions, other.positions)
+    assert not np.array_equal(first.positions, lj_dataset(0.7, n_samples=20, n_sweeps=5).positions)
+    files[0].write_bytes(b"not an npz file")  # a damaged cache file is regenerated
+    assert np.array_equal(lj_dataset(0.4, n_samples=20, n_sweeps=5).positions, first.positions)
+
+
+# ---------------------------------------------------------------------- representation
+
+
+def test_sorted_distance_matrix_does_not_depend_on_the_labels():
+    rng = np.random.default_rng(0)
+    config = rng.uniform(0, 10, size=(30, 2))
+    d = distance_matrices(config)
+    assert d.shape == (30, 30)
+    assert np.allclose(d, d.T) and np.all(np.diag(d) == 0)
+    assert np.array_equal(d, distance_matrices(config[rng.permutation(30)]))
+    unsorted = distance_matrices(config[rng.permutation(30)], sort=False)
+    assert not np.array_equal(d, unsorted)
+    heights = sort_by_height(config)[:, 1]
+    assert np.all(np.diff(heights) >= 0)
+
+
+def test_occupancy_grid_counts_every_particle_in_its_cell():
+    config = np.array([[[0.1, 0.1], [9.99, 0.2], [5.0, 9.9], [0.2, 0.3]]])
+    grid = occupancy_grids(config, box=10.0, cells=10)
+    assert grid.shape == (1, 10, 10) and grid.sum() == 4
+    assert grid[0, 0, 0] == 2 and grid[0, 0, 9] == 1 and grid[0, 9, 5] == 1
+
+
+# ---------------------------------------------------------------------- coordinates
+
+
+def test_gram_matrix_is_the_dot_products_relative_to_particle_zero():
+    rng = np.random.default_rng(1)
+    points = rng.normal(size=(7, 2))
+    d = np.sqrt(((points[:, None] - points[None]) ** 2).sum(-1))
+    relative = points - points[0]
+    assert np.allclose(gram_from_distances(d), relative @ relative.T)
+
+
+@pytest.mark.parametrize("reflect", [False, True])
+def test_coordinates_are_recovered_up_to_a_rigid_motion(reflect):
+    rng = np.random.default_rng(2)
+    points = rng.uniform(0, 10, size=(30, 2))
+    if reflect:
+        points[:, 0] *= -1
+    d = np.sqrt(((points[:, None] - points[None]) ** 2).sum(-1))
+    recovered = coordinates_from_distances(d)
+    rebuilt = np.sqrt(((recovered[:, None] - recovered[None]) ** 2).sum(-1))
+    assert np.allclose(rebuilt, d, atol=1e-8)
+    _, rmsd = align(recovered, points)
+    assert rmsd < 1e-8
+    # batched input gives the same coordinates
+    assert np.allclose(coordinates_from_distances(np.stack([d, d]))[1], recovered)
+
+
+def test_noisy_distances_still_give_close_coordinates():
+    rng = np.random.default_rng(3)
+    points = rng.uniform(0, 10, size=(30, 2))
+    d = np.sqrt(((points[:, None] - points[None]) ** 2).sum(-1))
+    noise = rng.normal(scale=0.05, size=d.shape)
+    _, rmsd = align(coordinates_from_distances(d + noise + noise.T), points)
+    assert rmsd < 0.2
+
+
+def test_orienting_by_gravity_ignores_how_the_input_was_rotated():
+    rng = np.random.default_rng(4)
+    points = rng.uniform(0, 5, size=(30, 2))
+    reference = orient_by_gravity(points, box=10.0)
+    assert reference[:, 1].min() == pytest.approx(0.0, abs=1e-12)
+    assert 0 <= reference[:, 0].min() and reference[:, 0].max() <= 10.0
+    assert reference[:, 1].mean() > 0
+    for angle in (0.3, 2.0, -1.2):
+        turned = orient_by_gravity(rotate(points, angle) + 3.0, box=10.0)
+        mirrored = turned * [-1, 1] + [10.0, 0]
+        assert np.allclose(turned, reference, atol=1e-9) or np.allclose(mirrored, reference, atol=1e-9)

@@ -1,0 +1,494 @@
+"""Metropolis Monte Carlo of a 2-D Lennard-Jones fluid under gravity (chapter 8).
+
+Reduced units: lengths in the Lennard-Jones diameter sigma, energies in the well depth
+epsilon, temperature as k_B T / epsilon. N particles in a square box [0, L] x [0, L] with
+hard walls interact through
+
+    U = sum_{i<j} 4 (r_ij^-12 - r_ij^-6) + gamma * sum_i y_i,    gamma = m g sigma / epsilon,
+
+the pair term truncated (not shifted) at the cut-off r_c. The ``"fake"`` potential of the
+source's anomaly test replaces the pair term by 4 (r^-4 - r^-2).
+
+The sampler runs many independent chains at once: the positions of B chains form one
+array (B, N, 2), and a Metropolis step moves particle i in all B chains with NumPy
+operations over (B, N). A sweep proposes a move for every particle in turn (i = 0..N-1),
+as in the source. Two modes:
+
+* ``"restart"`` (the source's protocol): every configuration is the end point of its own
+  chain, started from uniformly random positions and run for ``n_sweeps`` sweeps;
+* ``"chain"`` (standard equilibrium sampling): ``n_chains`` chains are equilibrated for
+  ``n_sweeps`` sweeps, then a configuration is stored every ``n_decorrelation`` sweeps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+POTENTIALS = {"lj": (12, 6), "fake": (4, 2)}
+
+
+@dataclass(frozen=True)
+class LJSystem:
+    """The physical system, in reduced units.
+
+    Attributes:
+        n_particles: N.
+        box: side L of the square box (units of sigma).
+        temperature: k_B T / epsilon.
+        gamma: m g sigma / epsilon, the strength of gravity.
+        cutoff: r_c (units of sigma); pairs further apart do not interact.
+        potential: ``"lj"`` for 4 (r^-12 - r^-6) or ``"fake"`` for 4 (r^-4 - r^-2).
+    """
+
+    n_particles: int = 30
+    box: float = 10.0
+    temperature: float = 1.0
+    gamma: float = 0.4
+    cutoff: float = 3.0
+    potential: str = "lj"
+
+    def __post_init__(self):
+        if self.potential not in POTENTIALS:
+            raise ValueError(
+                f"unknown potential {self.potential!r}; use one of {sorted(POTENTIALS)}"
+            )
+        if self.n_particles < 2 or self.box <= 0 or self.temperature <= 0 or self.cutoff <= 0:
+            raise ValueError(
+                "need n_particles >= 2 and a positive box, temperature and cut-off; got "
+                f"{self}"
+            )
+
+
+def pair_potential(r2: np.ndarray, potential: str = "lj", cutoff: float = math.inf) -> np.ndarray:
+    """Pair energy 4 (r^-a - r^-b) as a function of the squared distance r2 (units of
+    sigma^2); zero for r >= cutoff. (a, b) = (12, 6) for ``"lj"``, (4, 2) for ``"fake"``."""
+    a, b = POTENTIALS[potential]
+    r2 = np.maximum(np.asarray(r2, dtype=np.float64), 1e-12)  # coincident points: huge, finite
+    inv = 1.0 / r2 ** (b // 2)  # r^-b; r^-a = (r^-b)^2 for both potentials
+    energy = 4.0 * (inv * inv - inv)
+    return np.where(r2 < cutoff * cutoff, energy, 0.0)
+
+
+def _squared_distances(positions: np.ndarray) -> np.ndarray:
+    diff = positions[..., :, None, :] - positions[..., None, :, :]
+    return np.einsum("...k,...k->...", diff, diff)
+
+
+def potential_energy(positions: np.ndarray, system: LJSystem) -> np.ndarray:
+    """Total energy U (units of epsilon) of configurations (..., N, 2) -> (...).
+
+    Infinite for a configuration with a particle outside the box (hard walls).
+    """
+    positions = np.asarray(positions, dtype=np.float64)
+    r2 = _squared_distances(positions)
+    n = positions.shape[-2]
+    upper = np.triu(np.ones((n, n), dtype=bool), k=1)
+    pairs = pair_potential(r2[..., upper], system.potential, system.cutoff).sum(axis=-1)
+    gravity = system.gamma * positions[..., 1].sum(axis=-1)
+    inside = ((positions >= 0) & (positions <= system.box)).all(axis=(-1, -2))
+    return np.where(inside, pairs + gravity, np.inf)
+
+
+def _pair_sum(r2: np.ndarray, potential: str, cutoff2: float) -> np.ndarray:
+    """Sum over the last axis of the truncated pair energies at squared distances r2
+    (the hot loop of the sampler: same result as ``pair_potential(...).sum(-1)``)."""
+    inv = 1.0 / np.maximum(r2, 1e-12)
+    if potential == "lj":
+        inv = inv * inv * inv  # r^-6
+    energy = inv * (inv - 1.0)
+    energy *= r2 < cutoff2
+    return 4.0 * energy.sum(axis=-1)
+
+
+def _energy_of_particle(x: np.ndarray, y: np.ndarray, i: int, at_x, at_y, system: LJSystem):
+    """Energy of particle i placed at (at_x, at_y) (B,) with all other particles of each
+    chain, pair terms plus gravity. x, y: (B, N) coordinates -> (B,)."""
+    r2 = (x - at_x[:, None]) ** 2 + (y - at_y[:, None]) ** 2
+    r2[:, i] = np.inf
+    return _pair_sum(r2, system.potential, system.cutoff**2) + system.gamma * at_y
+
+
+def random_configurations(n: int, system: LJSystem, rng: np.random.Generator) -> np.ndarray:
+    """``n`` configurations of independent uniform positions in the box: (n, N, 2)."""
+    return rng.uniform(0.0, system.box, size=(n, system.n_particles, 2))
+
+
+def metropolis_sweeps(
+    positions: np.ndarray,
+    system: LJSystem,
+    n_sweeps: int,
+    step: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, float]:
+    """Run ``n_sweeps`` Metropolis sweeps on B independent chains.
+
+    In a sweep every particle i = 0..N-1 in turn gets a trial displacement uniform in
+    [-step, step]^2 (units of sigma). A move out of the box is rejected (hard walls);
+    otherwise it is accepted with probability min(1, exp(-Delta U / T)).
+
+    Args:
+        positions: (B, N, 2) starting configurations (not modified).
+        system: the physical system.
+        n_sweeps: sweeps to run.
+        step: maximum displacement per coordinate.
+        rng: NumPy generator (the only source of randomness).
+
+    Returns:
+        (positions after the sweeps (B, N, 2), fraction of accepted moves).
+    """
+    pos = np.array(positions, dtype=np.float64, copy=True)
+    if pos.ndim != 3 or pos.shape[1:] != (system.n_particles, 2):
+        raise ValueError(
+            f"positions must have shape (chains, {system.n_particles}, 2); got {pos.shape}"
+        )
+    chains = len(pos)
+    x, y = np.ascontiguousarray(pos[..., 0]), np.ascontiguousarray(pos[..., 1])
+    accepted = 0
+    beta = 1.0 / system.temperature
+    for _ in range(n_sweeps):
+        for i in range(system.n_particles):
+            shift = rng.uniform(-step, step, size=(2, chains))
+            log_u = np.log(rng.uniform(size=chains))
+            old_x, old_y = x[:, i].copy(), y[:, i].copy()
+            new_x, new_y = old_x + shift[0], old_y + shift[1]
+            inside = (new_x >= 0.0) & (new_x <= system.box) & (new_y >= 0.0) & (new_y <= system.box)
+            delta = _energy_of_particle(x, y, i, new_x, new_y, system) - _energy_of_particle(
+                x, y, i, old_x, old_y, system
+            )
+            accept = inside & (log_u < -beta * delta)
+            x[:, i] = np.where(accept, new_x, old_x)
+            y[:, i] = np.where(accept, new_y, old_y)
+            accepted += int(accept.sum())
+    total = n_sweeps * system.n_particles * chains
+    return np.stack([x, y], axis=-1), accepted / max(total, 1)
+
+
+@dataclass
+class Samples:
+    """Configurations drawn by :func:`sample_configurations`.
+
+    Attributes:
+        positions: (n, N, 2) float32 coordinates in units of sigma.
+        acceptance: fraction of accepted Metropolis moves over the whole run.
+        system: the simulated :class:`LJSystem`.
+        protocol: the sampling parameters (mode, sweeps, step, seed, ...).
+    """
+
+    positions: np.ndarray
+    acceptance: float
+    system: LJSystem
+    protocol: dict = field(default_factory=dict)
+
+
+def sample_configurations(
+    n_samples: int,
+    system: LJSystem,
+    mode: str = "restart",
+    n_sweeps: int = 800,
+    step: float = 0.8,
+    n_chains: int = 100,
+    n_decorrelation: int = 20,
+    seed: int = 0,
+    batch: int = 2000,
+) -> Samples:
+    """Draw ``n_samples`` configurations of ``system`` by Metropolis Monte Carlo.
+
+    ``mode="restart"``: each sample is the last configuration of a chain started from
+    uniform random positions and run for ``n_sweeps`` sweeps (chains run ``batch`` at a
+    time). ``mode="chain"``: ``n_chains`` chains are equilibrated for ``n_sweeps`` sweeps,
+    then every ``n_decorrelation`` sweeps each chain contributes one sample.
+
+    The defaults equilibrate the chapter's system (N = 30, L = 10, T = 1): the mean
+    height and pair energy stop drifting after about 800 sweeps of step 0.8 at gamma =
+    0.1 (400 at gamma = 1), with acceptance rates of about 0.39 (gamma = 0.1) to 0.16
+    (gamma = 1). Deterministic for a given ``seed`` and arguments.
+    """
+    protocol = dict(mode=mode, n_sweeps=n_sweeps, step=step, seed=seed)
+    rng = np.random.default_rng(seed)
+    if mode == "restart":
+        protocol["batch"] = batch
+        parts, accepted = [], 0.0
+        for start in range(0, n_samples, batch):
+            size = min(batch, n_samples - start)
+            pos, rate = metropolis_sweeps(
+                random_configurations(size, system, rng), system, n_sweeps, step, rng
+            )
+            parts.append(pos)
+            accepted += rate * size
+        positions = np.concatenate(parts)
+        acceptance = accepted / n_samples
+    elif mode == "chain":
+        protocol |= dict(n_chains=n_chains, n_decorrelation=n_decorrelation)
+        pos, rate = metropolis_sweeps(
+            random_configurations(n_chains, system, rng), system, n_sweeps, step, rng
+        )
+        rates, parts = [rate], []
+        for _ in range(-(-n_samples // n_chains)):
+            pos, rate = metropolis_sweeps(pos, system, n_decorrelation, step, rng)
+            parts.append(pos)
+            rates.append(rate)
+        # sample k of chain c sits at row k * n_chains + c; keep whole rounds first
+        positions = np.concatenate(parts)[:n_samples]
+        acceptance = float(np.mean(rates[1:])) if len(rates) > 1 else rate
+    else:
+        raise ValueError(f"unknown mode {mode!r}; use 'restart' or 'chain'")
+    return Samples(positions.astype(np.float32), float(acceptance), system, protocol)
+
+
+# --------------------------------------------------------------------------------------
+# Cached data sets
+# --------------------------------------------------------------------------------------
+
+GAMMAS = (0.1, 0.4, 0.7, 1.0)
+
+
+def _cache_root() -> Path:
+    from utils.data import cache_dir
+
+    return cache_dir() / "lennard_jones"
+
+
+def lj_dataset(
+    gamma: float,
+    n_samples: int = 10_000,
+    potential: str = "lj",
+    seed: int = 0,
+    cache: bool = True,
+    **protocol,
+) -> Samples:
+    """Configurations of the chapter's system (N = 30, L = 10, T = 1, r_c = 3) at one
+    ``gamma``, cached as ``.npz`` under the course cache (``utils.data.cache_dir()``).
+
+    The cache file is named after a hash of every parameter and stores them, so a change
+    of any parameter makes a new file; a file that cannot be read is regenerated. The
+    random stream depends on ``seed``, ``gamma`` and ``potential``, so the data sets of
+    different gammas are independent. ``protocol`` goes to :func:`sample_configurations`.
+    """
+    system = LJSystem(gamma=float(gamma), potential=potential)
+    params = dict(system=asdict(system), n_samples=int(n_samples), seed=int(seed),
+                  protocol=dict(sorted(protocol.items())))
+    key = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
+    path = _cache_root() / f"lj_gamma{gamma:g}_{potential}_{n_samples}_{key}.npz"
+    if cache and path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                stored = json.loads(str(data["params"]))
+                if stored == params:
+                    return Samples(data["positions"], float(data["acceptance"]), system,
+                                   json.loads(str(data["protocol"])))
+        except (OSError, ValueError, KeyError):
+            pass  # unreadable or foreign file: regenerate and overwrite
+    stream = int(np.random.SeedSequence([int(seed), round(gamma * 1e6),
+                                         list(POTENTIALS).index(potential)])
+                 .generate_state(1)[0])
+    samples = sample_configurations(n_samples, system, seed=stream, **protocol)
+    if cache:
+        import io
+
+        from utils.data import write_atomic
+
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, positions=samples.positions,
+                            acceptance=samples.acceptance,
+                            params=json.dumps(params, sort_keys=True),
+                            protocol=json.dumps(samples.protocol))
+        write_atomic(path, buffer.getvalue())
+    return samples
+
+
+# --------------------------------------------------------------------------------------
+# Representations: sorted distance matrices and occupancy grids
+# --------------------------------------------------------------------------------------
+
+
+def sort_by_height(positions: np.ndarray) -> np.ndarray:
+    """Relabel the particles of each configuration from the lowest (smallest y) to the
+    highest, ties broken by x. (..., N, 2) -> (..., N, 2)."""
+    positions = np.asarray(positions)
+    order = np.lexsort((positions[..., 0], positions[..., 1]), axis=-1)
+    return np.take_along_axis(positions, order[..., None], axis=-2)
+
+
+def distance_matrices(positions: np.ndarray, sort: bool = True) -> np.ndarray:
+    """Pairwise distances d_ij = |x_i - x_j| of configurations (..., N, 2) -> (..., N, N),
+    with the particles first sorted by height (``sort=True``) so that the same
+    configuration always gives the same matrix, whatever the order of its labels."""
+    positions = np.asarray(positions, dtype=np.float64)
+    if sort:
+        positions = sort_by_height(positions)
+    return np.sqrt(_squared_distances(positions)).astype(np.float32)
+
+
+def occupancy_grids(positions: np.ndarray, box: float, cells: int = 32) -> np.ndarray:
+    """Image-like alternative: the number of particles in each of cells x cells squares of
+    the box. (n, N, 2) -> (n, cells, cells) float32, row 0 at the bottom (y = 0)."""
+    positions = np.asarray(positions)
+    index = np.clip((positions / box * cells).astype(int), 0, cells - 1)
+    grids = np.zeros((len(positions), cells, cells), dtype=np.float32)
+    n = np.repeat(np.arange(len(positions)), positions.shape[1])
+    np.add.at(grids, (n, index[..., 1].ravel(), index[..., 0].ravel()), 1.0)
+    return grids
+
+
+# --------------------------------------------------------------------------------------
+# From distances back to coordinates
+# --------------------------------------------------------------------------------------
+
+
+def gram_from_distances(distances: np.ndarray) -> np.ndarray:
+    """Gram matrix with particle 0 at the origin, G_ij = (d_i0^2 + d_j0^2 - d_ij^2) / 2 =
+    x_i . x_j. (..., N, N) -> (..., N, N)."""
+    d2 = np.asarray(distances, dtype=np.float64) ** 2
+    return 0.5 * (d2[..., :, :1] + d2[..., :1, :] - d2)
+
+
+def coordinates_from_distances(distances: np.ndarray, dim: int = 2) -> np.ndarray:
+    """Classical multidimensional scaling: coordinates whose pairwise distances are
+    ``distances`` (exactly, if they come from points in ``dim`` dimensions; the best
+    rank-``dim`` fit otherwise).
+
+    G = U S U^T is diagonalised and X = U_k sqrt(S_k) keeps the ``dim`` largest
+    eigenvalues (negative ones, from noisy distances, are set to zero). X equals the
+    original coordinates up to a rotation, a reflection and a translation (particle 0
+    sits at the origin). (..., N, N) -> (..., N, dim).
+    """
+    distances = np.asarray(distances, dtype=np.float64)
+    sym = 0.5 * (distances + np.swapaxes(distances, -1, -2))
+    values, vectors = np.linalg.eigh(gram_from_distances(sym))
+    values, vectors = values[..., ::-1][..., :dim], vectors[..., ::-1][..., :dim]
+    return vectors * np.sqrt(np.clip(values, 0.0, None))[..., None, :]
+
+
+def _convex_hull_2d(points: np.ndarray) -> np.ndarray:
+    """Indices of the convex hull of 2-D points, counter-clockwise (Andrew's monotone
+    chain; collinear points dropped)."""
+    order = np.lexsort((points[:, 1], points[:, 0]))
+
+    def half(indices):
+        chain: list[int] = []
+        for k in indices:
+            while len(chain) >= 2:
+                o, a = points[chain[-2]], points[chain[-1]]
+                cross = (a[0] - o[0]) * (points[k][1] - o[1]) - (a[1] - o[1]) * (points[k][0] - o[0])
+                if cross > 1e-12:
+                    break
+                chain.pop()
+            chain.append(int(k))
+        return chain
+
+    lower, upper = half(order), half(order[::-1])
+    return np.array(lower[:-1] + upper[:-1])
+
+
+def orient_by_gravity(coordinates: np.ndarray, box: float | None = None) -> np.ndarray:
+    """Put a configuration known up to a rigid motion back into a gravity-like pose.
+
+    The configuration is rotated to rest on the side of its convex hull nearest to its
+    centre of mass (the pose of least potential energy among the stable ones), then
+    shifted so that this side lies on y = 0 and, if ``box`` is given, centred
+    horizontally in [0, box]. A mirror image x -> -x cannot be told apart by gravity and
+    is left as it is. (N, 2) -> (N, 2).
+    """
+    x = np.asarray(coordinates, dtype=np.float64)
+    hull = _convex_hull_2d(x)
+    centre = x.mean(axis=0)
+    best, best_distance = None, math.inf
+    for a, b in zip(hull, np.roll(hull, -1)):
+        edge = x[b] - x[a]
+        length = np.hypot(*edge)
+        if length == 0:
+            continue
+        # distance from the centre of mass to the line through the edge
+        distance = abs(edge[0] * (centre[1] - x[a][1]) - edge[1] * (centre[0] - x[a][0])) / length
+        if distance < best_distance:
+            best, best_distance = (a, b), distance
+    a, b = best
+    edge = x[b] - x[a]
+    angle = -math.atan2(edge[1], edge[0])  # make the edge horizontal ...
+    rotation = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+    y = (x - x[a]) @ rotation.T
+    if y[:, 1].mean() < 0:  # ... with the centre of mass above it
+        y = -y
+    y[:, 1] -= y[:, 1].min()
+    if box is not None:
+        y[:, 0] += box / 2 - 0.5 * (y[:, 0].min() + y[:, 0].max())
+    else:
+        y[:, 0] -= y[:, 0].min()
+    return y
+
+
+def align(coordinates: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, float]:
+    """Best rigid superposition (rotation, reflection and translation; Kabsch/Procrustes)
+    of ``coordinates`` onto ``reference``, both (N, 2) with the same particle order.
+
+    Returns (aligned coordinates (N, 2), root-mean-square deviation in units of sigma).
+    """
+    x = np.asarray(coordinates, dtype=np.float64)
+    ref = np.asarray(reference, dtype=np.float64)
+    xc, rc = x - x.mean(axis=0), ref - ref.mean(axis=0)
+    u, _, vt = np.linalg.svd(xc.T @ rc)
+    aligned = xc @ (u @ vt) + ref.mean(axis=0)
+    return aligned, float(np.sqrt(((aligned - ref) ** 2).sum(axis=1).mean()))
+
+
+def density_profile(positions: np.ndarray, box: float, bins: int = 20) -> tuple[np.ndarray, np.ndarray]:
+    """Number density of particles per unit height, averaged over configurations: returns
+    (bin centres in sigma, particles per unit height and per configuration)."""
+    y = np.asarray(positions)[..., 1].ravel()
+    counts, edges = np.histogram(y, bins=bins, range=(0.0, box))
+    width = edges[1] - edges[0]
+    n_configs = np.asarray(positions).shape[0]
+    return 0.5 * (edges[1:] + edges[:-1]), counts / (width * n_configs)
+
+
+
+# --------------------------------------------------------------------------------------
+# The chapter's training data
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class DistanceData:
+    """Sorted distance matrices of several gammas, scaled by the box side, split in two.
+
+    Attributes:
+        x_train, x_test: (n, 1, N, N) float32 arrays of d_ij / L.
+        gamma_train, gamma_test: (n,) the gamma of each configuration.
+        positions_train, positions_test: (n, N, 2) the configurations, sorted by height.
+        box: L, the scale of the distances.
+    """
+
+    x_train: np.ndarray
+    x_test: np.ndarray
+    gamma_train: np.ndarray
+    gamma_test: np.ndarray
+    positions_train: np.ndarray
+    positions_test: np.ndarray
+    box: float
+
+
+def distance_data(
+    gammas=GAMMAS, n_per_gamma: int = 10_000, test_fraction: float = 0.2, seed: int = 0
+) -> DistanceData:
+    """The chapter's data set: :func:`lj_dataset` for each gamma, as sorted distance
+    matrices divided by L, shuffled and split with ``seed`` (the same split for the same
+    arguments)."""
+    positions, labels = [], []
+    for gamma in gammas:
+        samples = lj_dataset(gamma, n_per_gamma, seed=seed)
+        positions.append(sort_by_height(samples.positions))
+        labels.append(np.full(len(samples.positions), gamma, dtype=np.float32))
+    box = samples.system.box
+    positions, labels = np.concatenate(positions), np.concatenate(labels)
+    order = np.random.default_rng(seed).permutation(len(positions))
+    n_test = int(round(test_fraction * len(positions)))
+    test, train = order[:n_test], order[n_test:]
+    x = (distance_matrices(positions, sort=False) / box)[:, None]
+    return DistanceData(x[train], x[test], labels[train], labels[test],
+                        positions[train], positions[test], box)

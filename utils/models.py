@@ -308,8 +308,8 @@ class StarAutoencoder(nn.Module):
 
 
 class SymmetricDistanceHead(nn.Module):
-    """Make a square output a valid-looking distance matrix: (M + M^T) / 2 with a zero
-    diagonal. (N, 1, n, n) -> (N, 1, n, n)."""
+    """Make square outputs valid-looking distance images: (M + M^T) / 2 with a zero
+    diagonal, in every channel. (N, C, n, n) -> (N, C, n, n)."""
 
     def forward(self, m: torch.Tensor) -> torch.Tensor:
         sym = 0.5 * (m + m.transpose(-1, -2))
@@ -318,25 +318,26 @@ class SymmetricDistanceHead(nn.Module):
 
 
 class DistanceMatrixVAE(nn.Module):
-    """Convolutional VAE for (N, 1, n, n) distance matrices (n = 30 particles).
+    """Convolutional VAE for (N, C, n, n) distance images (n = 30 particles, C = 2
+    channels: distances and contacts, see :func:`utils.physics.lennard_jones.distance_channels`).
 
-    Encoder: Conv 1->16 3x3 same, Conv 16->32 3x3 stride 2 (15x15), Conv 32->32 3x3
+    Encoder: Conv C->16 3x3 same, Conv 16->32 3x3 stride 2 (15x15), Conv 32->32 3x3
     stride 2 (8x8), Flatten 2048, Dense 128, Dense 2 * latent_dim (mean and
     log-variance); LeakyReLU(0.1) after every hidden layer. Decoder: the mirror image,
-    Dense latent->128->2048, ConvT 32->32 (15x15), ConvT 32->16 (30x30), Conv 16->1, then
+    Dense latent->128->2048, ConvT 32->32 (15x15), ConvT 32->16 (30x30), Conv 16->C, then
     :class:`SymmetricDistanceHead`. ``forward(x)`` returns ``(reconstruction, mean,
     log_var)`` like :class:`ConvVAE`; in ``eval()`` mode the decoder gets the mean.
     Only n = 30 is supported by the strides.
     """
 
-    def __init__(self, latent_dim: int = 16, n: int = 30):
+    def __init__(self, latent_dim: int = 16, channels: int = 2, n: int = 30):
         super().__init__()
         if n != 30:
             raise ValueError(f"DistanceMatrixVAE is built for 30 x 30 matrices; got n={n}")
         self.latent_dim = latent_dim
         act = lambda: nn.LeakyReLU(0.1)  # noqa: E731
         body = nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding=1), act(),
+            nn.Conv2d(channels, 16, 3, padding=1), act(),
             nn.Conv2d(16, 32, 3, stride=2, padding=1), act(),
             nn.Conv2d(32, 32, 3, stride=2, padding=1), act(),
             nn.Flatten(), nn.Linear(32 * 8 * 8, 128), act(),
@@ -347,7 +348,7 @@ class DistanceMatrixVAE(nn.Module):
             nn.Linear(128, 32 * 8 * 8), act(), nn.Unflatten(1, (32, 8, 8)),
             nn.ConvTranspose2d(32, 32, 3, stride=2, padding=1), act(),  # 15 x 15
             nn.ConvTranspose2d(32, 16, 4, stride=2, padding=1), act(),  # 30 x 30
-            nn.Conv2d(16, 1, 3, padding=1),
+            nn.Conv2d(16, channels, 3, padding=1),
             SymmetricDistanceHead(),
         )
 

@@ -325,6 +325,29 @@ def distance_matrices(positions: np.ndarray, sort: bool = True) -> np.ndarray:
     return np.sqrt(_squared_distances(positions)).astype(np.float32)
 
 
+CONTACT_CLIP = 4.0
+"""Largest value of (sigma / r)^6 kept in the contact channel (reached at r = 0.79 sigma,
+closer than any pair of an equilibrated configuration at T = 1)."""
+
+
+def distance_channels(positions: np.ndarray, box: float, sort: bool = True) -> np.ndarray:
+    """The network input: two 30 x 30 images per configuration, (n, N, 2) -> (n, 2, N, N)
+    float32, particles sorted by height.
+
+    Channel 0 holds the distances d_ij / L (the global shape, from which the coordinates
+    are rebuilt); channel 1 the contacts min((sigma / d_ij)^6, CONTACT_CLIP) /
+    CONTACT_CLIP, the r^-6 part of the potential, which is large only for close pairs
+    (the local structure that the distances alone show with a resolution of sigma / L).
+    Both vanish on the diagonal.
+    """
+    d = distance_matrices(positions, sort=sort).astype(np.float64)
+    n = d.shape[-1]
+    off = ~np.eye(n, dtype=bool)
+    inv6 = np.zeros_like(d)
+    inv6[..., off] = np.minimum(1.0 / np.maximum(d[..., off], 1e-6) ** 6, CONTACT_CLIP)
+    return np.stack([d / box, inv6 / CONTACT_CLIP], axis=-3).astype(np.float32)
+
+
 def occupancy_grids(positions: np.ndarray, box: float, cells: int = 32) -> np.ndarray:
     """Image-like alternative: the number of particles in each of cells x cells squares of
     the box. (n, N, 2) -> (n, cells, cells) float32, row 0 at the bottom (y = 0)."""
@@ -455,10 +478,10 @@ def density_profile(positions: np.ndarray, box: float, bins: int = 20) -> tuple[
 
 @dataclass
 class DistanceData:
-    """Sorted distance matrices of several gammas, scaled by the box side, split in two.
+    """Network inputs of several gammas (:func:`distance_channels`), split in two.
 
     Attributes:
-        x_train, x_test: (n, 1, N, N) float32 arrays of d_ij / L.
+        x_train, x_test: (n, 2, N, N) float32 arrays: d_ij / L and the contact channel.
         gamma_train, gamma_test: (n,) the gamma of each configuration.
         positions_train, positions_test: (n, N, 2) the configurations, sorted by height.
         box: L, the scale of the distances.
@@ -476,9 +499,9 @@ class DistanceData:
 def distance_data(
     gammas=GAMMAS, n_per_gamma: int = 10_000, test_fraction: float = 0.2, seed: int = 0
 ) -> DistanceData:
-    """The chapter's data set: :func:`lj_dataset` for each gamma, as sorted distance
-    matrices divided by L, shuffled and split with ``seed`` (the same split for the same
-    arguments)."""
+    """The chapter's data set: :func:`lj_dataset` for each gamma, as the two-channel
+    sorted distance images of :func:`distance_channels`, shuffled and split with ``seed``
+    (the same split for the same arguments)."""
     positions, labels = [], []
     for gamma in gammas:
         samples = lj_dataset(gamma, n_per_gamma, seed=seed)
@@ -489,6 +512,29 @@ def distance_data(
     order = np.random.default_rng(seed).permutation(len(positions))
     n_test = int(round(test_fraction * len(positions)))
     test, train = order[:n_test], order[n_test:]
-    x = (distance_matrices(positions, sort=False) / box)[:, None]
+    x = distance_channels(positions, box, sort=False)
     return DistanceData(x[train], x[test], labels[train], labels[test],
                         positions[train], positions[test], box)
+
+
+# --------------------------------------------------------------------------------------
+# Anomalies for chapter 8
+# --------------------------------------------------------------------------------------
+
+
+def corrupt_configurations(
+    positions: np.ndarray, box: float, n_moved: int = 4, max_step: float = 0.2, seed: int = 0
+) -> np.ndarray:
+    """Move ``n_moved`` randomly chosen particles of each configuration by a step of
+    length uniform in [0, max_step] (units of sigma) in a random direction, staying in
+    the box. (n, N, 2) -> (n, N, 2)."""
+    rng = np.random.default_rng(seed)
+    out = np.array(positions, dtype=np.float64, copy=True)
+    n, particles = out.shape[:2]
+    chosen = np.argsort(rng.random((n, particles)), axis=1)[:, :n_moved]
+    angle = rng.uniform(0, 2 * np.pi, size=(n, n_moved))
+    length = rng.uniform(0, max_step, size=(n, n_moved))
+    step = np.stack([np.cos(angle), np.sin(angle)], axis=-1) * length[..., None]
+    rows = np.arange(n)[:, None]
+    out[rows, chosen] = np.clip(out[rows, chosen] + step, 0.0, box)
+    return out.astype(np.float32)

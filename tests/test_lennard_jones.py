@@ -11,8 +11,12 @@ import pytest
 
 from utils.physics.lennard_jones import (
     LJSystem,
+    CONTACT_CLIP,
     align,
+    anomaly_sets,
     coordinates_from_distances,
+    corrupt_configurations,
+    distance_channels,
     density_profile,
     distance_matrices,
     gram_from_distances,
@@ -161,6 +165,43 @@ def test_sorted_distance_matrix_does_not_depend_on_the_labels():
     assert not np.array_equal(d, unsorted)
     heights = sort_by_height(config)[:, 1]
     assert np.all(np.diff(heights) >= 0)
+
+
+def test_distance_channels_hold_scaled_distances_and_clipped_contacts():
+    config = np.array([[[1.0, 1.0], [1.0 + 2 ** (1 / 6), 1.0], [1.5, 1.2], [8.0, 8.0]]])
+    channels = distance_channels(config, box=10.0)
+    assert channels.shape == (1, 2, 4, 4) and channels.dtype == np.float32
+    d = distance_matrices(config)[0]
+    assert np.allclose(channels[0, 0], d / 10.0)
+    assert np.all(np.diag(channels[0, 1]) == 0)
+    off = ~np.eye(4, dtype=bool)
+    assert np.allclose(channels[0, 1][off], np.minimum(d[off] ** -6.0, CONTACT_CLIP), rtol=1e-5)
+    assert channels[0, 1].max() == CONTACT_CLIP  # the pair 0.54 apart is clipped
+
+
+def test_corruption_moves_exactly_four_particles_by_at_most_the_step():
+    rng = np.random.default_rng(0)
+    positions = rng.uniform(1, 9, size=(50, 30, 2)).astype(np.float32)
+    moved = corrupt_configurations(positions, box=10.0, seed=1)
+    shift = np.linalg.norm(moved - positions, axis=-1)
+    assert np.all((shift > 0).sum(axis=1) == 4)
+    assert shift.max() <= 0.2 + 1e-6
+    assert np.array_equal(moved, corrupt_configurations(positions, box=10.0, seed=1))
+
+
+def test_anomaly_sets_have_the_requested_kinds_and_sizes(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    test = np.random.default_rng(0).uniform(0, 10, size=(20, 30, 2)).astype(np.float32)
+    sets = anomaly_sets(test, n=8)
+    assert list(sets) == ["unseen gamma", "fake potential", "uniform random", "corrupted"]
+    assert all(v.shape == (8, 30, 2) for v in sets.values())
+    # the fake potential's soft r^-4 core lets neighbours come closer than the r^-12 wall
+    def nearest(positions):
+        d = distance_matrices(positions)
+        return np.where(np.eye(30, dtype=bool), np.inf, d).min(axis=2)
+
+    assert (nearest(sets["fake potential"]) < 0.95).mean() > 0.1
+    assert (nearest(sets["unseen gamma"]) < 0.95).mean() < 0.05
 
 
 def test_occupancy_grid_counts_every_particle_in_its_cell():

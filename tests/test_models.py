@@ -5,6 +5,7 @@ from utils.models import (
     ConvAutoencoder,
     ConvVAE,
     DenseAutoencoder,
+    DistanceMatrixVAE,
     SLMAutoencoder,
     StarAutoencoder,
     count_parameters,
@@ -71,6 +72,22 @@ def test_slm_and_star_shapes():
     dense = DenseAutoencoder(latent_dim=3)
     assert dense.encoder(torch.rand(4, 1, 28, 28)).shape == (4, 3)
     assert dense(torch.rand(4, 1, 28, 28)).shape == (4, 1, 28, 28)
+
+
+def test_distance_matrix_vae_returns_symmetric_images_with_a_zero_diagonal():
+    model = DistanceMatrixVAE(latent_dim=5)
+    x = torch.rand(3, 2, 30, 30)
+    recon, mean, log_var = model(x)
+    assert recon.shape == (3, 2, 30, 30) and mean.shape == log_var.shape == (3, 5)
+    assert torch.allclose(recon, recon.transpose(-1, -2))
+    assert torch.all(torch.diagonal(recon, dim1=-2, dim2=-1) == 0)
+    decoded = model.decoder(torch.randn(4, 5))
+    assert decoded.shape == (4, 2, 30, 30) and torch.allclose(decoded, decoded.transpose(-1, -2))
+    model.eval()
+    assert torch.equal(model(x)[0], model(x)[0]), "eval mode decodes the mean"
+    assert DistanceMatrixVAE(2, channels=1)(torch.rand(2, 1, 30, 30))[0].shape == (2, 1, 30, 30)
+    with pytest.raises(ValueError, match="30 x 30"):
+        DistanceMatrixVAE(n=20)
 
 
 def test_reparameterize_is_differentiable_with_the_right_gradients():

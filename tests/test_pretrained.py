@@ -90,3 +90,18 @@ def test_star_autoencoder_recipe_trains_in_fast_mode(checkpoints):
     assert history.val_loss[-1] < 0.2 * history.val_loss[0]  # it learns within 20 epochs
     _, config = load_checkpoint(checkpoints / "fast" / "sdss_star_ae.pt", model)
     assert config["model"] == "StarAutoencoder" and "shared DR14 sample" in config["data"]
+
+
+def test_lj_vae_recipe_trains_in_fast_mode_and_beats_the_mean_matrix(checkpoints):
+    from utils.physics.lennard_jones import distance_data
+    from utils.train import predict
+
+    model, history = pretrained.lj_vae(4, 1.0, fast=True, device="cpu")
+    assert len(history.train_loss) == 2 and history.val_loss[-1] < history.val_loss[0]
+    _, config = load_checkpoint(checkpoints / "fast" / "lj_vae_z4_lam1.pt", model)
+    assert config["n_per_gamma"] == 1000 and config["latent_dim"] == 4
+    data = distance_data(n_per_gamma=1000)
+    recon = predict(model, torch.from_numpy(data.x_test))[0]
+    # two short epochs already learn more than the average matrix of all the data
+    overall = float(((data.x_test[:, 0] - data.x_train[:, 0].mean(0)) ** 2).mean() * 100)
+    assert data.distance_mse(recon) < overall

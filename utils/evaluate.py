@@ -5,7 +5,7 @@
 loads the committed checkpoints (or trains them, in full mode, when absent), prints each
 metric with its target and exits with status 1 if one misses. Groups: ``mnist``
 (chapters 2, 3), ``vae`` (chapter 5; the importance-sampled likelihood takes about
-ten minutes on a laptop CPU) and ``sdss`` (chapter 7). Later chapters add slm and lj.
+ten minutes on a laptop CPU), ``sdss`` (chapter 7) and ``lj`` (chapter 8).
 """
 
 from __future__ import annotations
@@ -158,8 +158,61 @@ def evaluate_sdss(fast: bool = False) -> list[Check]:
     return checks
 
 
+def evaluate_lj(fast: bool = False) -> list[Check]:
+    """Chapter 8 targets: the Metropolis sampler against exact results, the VAE's
+    reconstruction against the latent dimension, and the four anomaly AUCs."""
+    import math
+
+    from sklearn.metrics import roc_auc_score
+
+    from utils.metrics import per_image_mse
+    from utils.physics import lennard_jones as lj
+    from utils.pretrained import LJ_LATENT_DIMS, lj_vae
+    from utils.train import predict
+
+    n_per_gamma, n_anomaly = (1_000, 500) if fast else (10_000, 2_000)
+    r_min = 2 ** (1 / 6)
+    triangle = np.array([[2.0, 1.0], [2.0 + r_min, 1.0], [2.0 + r_min / 2, 1.0 + r_min * math.sqrt(3) / 2]])
+    energy = float(lj.potential_energy(triangle, lj.LJSystem(n_particles=3, gamma=0.5)))
+    expected = -3.0 + 0.5 * triangle[:, 1].sum()
+    ideal = lj.LJSystem(n_particles=4, gamma=0.5, cutoff=1e-3)
+    heights = lj.sample_configurations(4000, ideal, mode="chain", n_sweeps=1000, n_chains=2000,
+                                       n_decorrelation=100, seed=3).positions[..., 1]
+    barometric = 1 / 0.5 - 10.0 / math.expm1(0.5 * 10.0)
+    checks = [
+        _at_most("LJ: |U - hand value|, triangle at the minimum (epsilon)", abs(energy - expected),
+                 1e-9, ".0e", f"U = {energy:.6f}"),
+        _at_most("LJ: ideal gas <y> vs barometric law, relative error", abs(heights.mean() / barometric - 1),
+                 0.03, ".3f", f"<y> = {heights.mean():.3f}, exact {barometric:.3f}"),
+    ]
+    for gamma in lj.GAMMAS:
+        rate = lj.lj_dataset(gamma, n_per_gamma).acceptance
+        checks.append(Check(f"LJ: acceptance rate at gamma = {gamma}", rate, "0.1-0.6",
+                            0.1 <= rate <= 0.6, "step 0.8 sigma"))
+
+    data = lj.distance_data(n_per_gamma=n_per_gamma)
+    x_test = torch.from_numpy(data.x_test)
+    baseline = data.mean_matrix_mse()
+    for dim in LJ_LATENT_DIMS:
+        vae, _ = lj_vae(dim, 1.0, fast=fast)
+        mse = data.distance_mse(predict(vae, x_test)[0])
+        checks.append(_at_most(f"LJ VAE (latent {dim}): test MSE of distances (sigma^2)", mse, baseline,
+                               ".2f", "target: the mean matrix of the right gamma"))
+
+    model, _ = lj_vae(16, 1.0, fast=fast)
+    normal = per_image_mse(predict(model, x_test)[0], x_test).numpy()
+    targets = {"unseen gamma": 0.5, "fake potential": 0.7, "uniform random": 0.99, "corrupted": 0.5}
+    for name, positions in lj.anomaly_sets(data.positions_test, n_anomaly).items():
+        x = torch.from_numpy(lj.distance_channels(positions, data.box))
+        score = per_image_mse(predict(model, x)[0], x).numpy()
+        auc = roc_auc_score(np.r_[np.zeros(len(normal)), np.ones(len(score))], np.r_[normal, score])
+        checks.append(_at_least(f"LJ VAE: ROC AUC, {name} vs test set", auc, targets[name], ".2f",
+                                f"{len(score)} vs {len(normal)} configurations"))
+    return checks
+
+
 GROUPS: dict[str, Callable[..., list[Check]]] = {
-    "mnist": evaluate_mnist, "vae": evaluate_vae, "sdss": evaluate_sdss,
+    "mnist": evaluate_mnist, "vae": evaluate_vae, "sdss": evaluate_sdss, "lj": evaluate_lj,
 }
 
 

@@ -335,17 +335,17 @@ def distance_channels(positions: np.ndarray, box: float, sort: bool = True) -> n
     float32, particles sorted by height.
 
     Channel 0 holds the distances d_ij / L (the global shape, from which the coordinates
-    are rebuilt); channel 1 the contacts min((sigma / d_ij)^6, CONTACT_CLIP) /
-    CONTACT_CLIP, the r^-6 part of the potential, which is large only for close pairs
-    (the local structure that the distances alone show with a resolution of sigma / L).
-    Both vanish on the diagonal.
+    are rebuilt); channel 1 the contacts min((sigma / d_ij)^6, CONTACT_CLIP), the r^-6
+    part of the potential: 0.5 at the potential minimum, 0.09 at 1.5 sigma, negligible
+    beyond 2 sigma. It shows the local structure that distances divided by L resolve
+    poorly, and makes overlapping particles stand out. Both vanish on the diagonal.
     """
     d = distance_matrices(positions, sort=sort).astype(np.float64)
     n = d.shape[-1]
     off = ~np.eye(n, dtype=bool)
     inv6 = np.zeros_like(d)
     inv6[..., off] = np.minimum(1.0 / np.maximum(d[..., off], 1e-6) ** 6, CONTACT_CLIP)
-    return np.stack([d / box, inv6 / CONTACT_CLIP], axis=-3).astype(np.float32)
+    return np.stack([d / box, inv6], axis=-3).astype(np.float32)
 
 
 def occupancy_grids(positions: np.ndarray, box: float, cells: int = 32) -> np.ndarray:
@@ -495,6 +495,20 @@ class DistanceData:
     positions_test: np.ndarray
     box: float
 
+    def distance_mse(self, reconstruction) -> float:
+        """Mean squared error of the distance channel of a reconstruction (n, 2, N, N) of
+        ``x_test`` (NumPy or torch), in units of sigma^2."""
+        recon = np.asarray(reconstruction)[:, 0]
+        return float(np.mean((recon - self.x_test[:, 0]) ** 2) * self.box**2)
+
+    def mean_matrix_mse(self) -> float:
+        """The baseline of :meth:`distance_mse`: predict every test matrix by the mean
+        training matrix of its gamma (sigma^2)."""
+        errors = [np.mean((self.x_test[self.gamma_test == g, 0]
+                           - self.x_train[self.gamma_train == g, 0].mean(axis=0)) ** 2)
+                  * np.sum(self.gamma_test == g) for g in np.unique(self.gamma_test)]
+        return float(np.sum(errors) / len(self.gamma_test) * self.box**2)
+
 
 def distance_data(
     gammas=GAMMAS, n_per_gamma: int = 10_000, test_fraction: float = 0.2, seed: int = 0
@@ -538,3 +552,28 @@ def corrupt_configurations(
     rows = np.arange(n)[:, None]
     out[rows, chosen] = np.clip(out[rows, chosen] + step, 0.0, box)
     return out.astype(np.float32)
+
+
+UNSEEN_GAMMA = 1.3
+
+
+def anomaly_sets(test_positions: np.ndarray, n: int, box: float = 10.0, seed: int = 0) -> dict:
+    """The four kinds of unusual configurations of chapter 8, ``n`` of each (n, N, 2):
+
+    * ``"unseen gamma"``: the same fluid at gamma = UNSEEN_GAMMA, outside the training
+      range (:func:`lj_dataset`, cached);
+    * ``"fake potential"``: the pair term 4 (r^-4 - r^-2), n / 4 at each training gamma;
+    * ``"uniform random"``: positions drawn uniformly in the box, no physics at all;
+    * ``"corrupted"``: the first n test configurations with four particles moved by up
+      to 0.2 sigma (:func:`corrupt_configurations`).
+    """
+    quarter = -(-n // len(GAMMAS))
+    fake = np.concatenate([lj_dataset(g, quarter, potential="fake", seed=seed).positions
+                           for g in GAMMAS])[:n]
+    rng = np.random.default_rng(seed + 1)
+    return {
+        "unseen gamma": lj_dataset(UNSEEN_GAMMA, n, seed=seed).positions,
+        "fake potential": fake,
+        "uniform random": random_configurations(n, LJSystem(), rng).astype(np.float32),
+        "corrupted": corrupt_configurations(test_positions[:n], box, seed=seed),
+    }

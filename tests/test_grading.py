@@ -253,6 +253,63 @@ def test_ch04_a_numerically_naive_kl_loses_only_its_points(course):
 
 
 # --------------------------------------------------------------------------------------
+# Autograding ch08_lj: an overflowing Metropolis rule, and MDS written another way
+# --------------------------------------------------------------------------------------
+
+CH08 = "ch08_lj"
+
+CH08_OTHER_WAY = {
+    # double centring instead of particle 0 at the origin, and a loop for the energy:
+    # both correct, both full marks
+    "coordinates_from_distances": '''
+def coordinates_from_distances(d):
+    d2 = np.square(np.asarray(d, dtype=float))
+    n = len(d2)
+    centring = np.eye(n) - np.ones((n, n)) / n
+    b = -0.5 * centring @ d2 @ centring
+    w, v = np.linalg.eigh(b)
+    w, v = w[::-1][:2], v[:, ::-1][:, :2]
+    return v * np.sqrt(np.maximum(w, 0.0))
+''',
+    "total_energy": '''
+def total_energy(positions, gamma, box):
+    pts = [tuple(p) for p in positions]
+    for x, y in pts:
+        if not (0 <= x <= box and 0 <= y <= box):
+            return float("inf")
+    u = 0.0
+    for i in range(len(pts)):
+        for j in range(i + 1, len(pts)):
+            r2 = (pts[i][0] - pts[j][0]) ** 2 + (pts[i][1] - pts[j][1]) ** 2
+            u += 4 * (r2 ** -6 - r2 ** -3)
+    return u + gamma * sum(y for _, y in pts)
+''',
+}
+
+# Right on the visible tests, but exp(-dU / T) overflows for dU = -1e6: the hidden test
+# that turns warnings into errors catches it.
+CH08_OVERFLOW = {
+    "metropolis_accept": '''
+def metropolis_accept(delta_u, temperature, u):
+    return np.asarray(u) < np.exp(-np.asarray(delta_u) / temperature)
+''',
+}
+
+
+@pytest.mark.slow
+def test_ch08_another_correct_way_gets_full_marks_and_an_overflow_loses_its_points(course):
+    instructor = _instructor_answers(course, CH08)
+    _submit(course, "frank", instructor | CH08_OTHER_WAY, CH08)
+    _submit(course, "grace", instructor | CH08_OVERFLOW, CH08)
+    _nbgrader(course, "autograde", CH08, "--create", "--student", "frank")
+    _nbgrader(course, "autograde", CH08, "--create", "--student", "grace")
+    scores = _scores(course, CH08)
+    assert scores["frank"]["total"] == 10, scores["frank"]
+    assert scores["grace"]["test_metropolis_accept"] == 0, "the hidden overflow test must fail"
+    assert scores["grace"]["total"] == 7, scores["grace"]
+
+
+# --------------------------------------------------------------------------------------
 # Robust grading of a whole class: python -m utils.grading (see tests/grading_bank.py)
 # --------------------------------------------------------------------------------------
 

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,24 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO
+
+
+@pytest.fixture(scope="session")
+def html(tmp_path_factory) -> Path:
+    """The book, built once per session exactly as the README does (warnings are errors)
+    into a scratch folder: returns its ``_build/html``."""
+    out = tmp_path_factory.mktemp("book")
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    result = subprocess.run(
+        ["jupyter-book", "build", str(REPO), "--path-output", str(out),
+         "-W", "-n", "--keep-going"],
+        env=env, capture_output=True, text=True, timeout=1800,
+    )
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+    assert "build succeeded" in result.stdout
+    assert "warning" not in result.stdout.lower().split("build succeeded")[-1]
+    return out / "_build" / "html"
 
 
 @pytest.fixture(scope="session")

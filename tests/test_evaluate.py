@@ -48,3 +48,18 @@ def test_sdss_group_compares_the_star_autoencoder_with_pca(tmp_path, monkeypatch
     mse, ratio, auc_qso, auc_gal = (c.value for c in checks)
     assert 0 < mse < 1 and ratio > 0
     assert 0.5 < auc_qso <= 1 and 0.5 < auc_gal <= 1  # better than chance after 20 epochs
+
+
+@pytest.mark.slow
+def test_lj_group_checks_the_sampler_and_the_committed_vaes():
+    """Fast mode with the committed full checkpoints: the sampler's exact checks pass, and
+    the chapter's VAE flags uniform random configurations (the target of the issue)."""
+    checks = {c.name: c for c in evaluate.evaluate_lj(fast=True)}
+    assert len(checks) == 2 + 4 + 5 + 4
+    for name, check in checks.items():
+        if name.startswith("LJ:"):
+            assert check.passed, (name, check.value)
+    uniform = checks["LJ VAE: ROC AUC, uniform random vs test set"]
+    assert uniform.passed and uniform.value >= 0.99
+    mse = [c.value for n, c in checks.items() if "test MSE of distances" in n]
+    assert len(mse) == 5 and all(0 < m < 5 for m in mse)  # sigma^2; the data's variance is 3.9

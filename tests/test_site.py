@@ -2,7 +2,8 @@
 in headless Chromium (Debian's ``chromium`` package, driven by Playwright; no browser is
 ever downloaded), plus a link check over the built HTML.
 
-Screenshots of every page go to ``_build/test-artefacts/screenshots/``. Without Chromium
+Screenshots of every page go to ``_build/test-artefacts/screenshots/``, a PDF of two
+chapters to ``_build/test-artefacts/``. Without Chromium
 these tests skip, unless ``COURSE_REQUIRE_BROWSER=1`` (set by ``.ci/run``) makes that a
 failure.
 """
@@ -11,31 +12,25 @@ from __future__ import annotations
 
 import functools
 import html.parser
-import http.server
+import io
 import os
 import re
-import shutil
-import threading
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
+from utils.book_pdf import CHROMIUM_FLAGS, find_chromium, print_pages, serve_directory, toc_pages, wait_for_math
+
 REPO = Path(__file__).resolve().parents[1]
-ARTEFACTS = REPO / "_build" / "test-artefacts" / "screenshots"
-PAGES = re.findall(r"(?:root|file):\s*(\S+)", (REPO / "_toc.yml").read_text())
-# Chromium as root, in a sandboxed CI container, with a closed network: no sandbox, and no
-# background requests to Google's services (they would be refused and logged as errors).
-CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
+ARTEFACTS = REPO / "_build" / "test-artefacts"
+PAGES = toc_pages(REPO)
 
 pytestmark = pytest.mark.slow
 
 
 def _chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    path = find_chromium()
     if path:
         return path
     message = "Chromium is not installed: sudo apt-get install chromium"
@@ -44,23 +39,11 @@ def _chromium() -> str:
     pytest.skip(message)
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def site(html) -> str:
     """The built book served on a free port of 127.0.0.1; yields its base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(html))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_directory(html) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -97,9 +80,7 @@ def _open(browser, site: str, path: str):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     log = PageLog(page, site)
     page.goto(f"{site}/{path}", wait_until="networkidle")
-    # MathJax typesets after the page has loaded; its startup promise resolves when done
-    page.wait_for_function("() => !window.MathJax || (MathJax.startup && MathJax.startup.promise)")
-    page.evaluate("() => window.MathJax ? MathJax.startup.promise : null")
+    wait_for_math(page)  # MathJax typesets after the page has loaded
     return page, log
 
 
@@ -107,8 +88,8 @@ def _open(browser, site: str, path: str):
 def test_page_renders_offline_with_math_figures_and_no_errors(site, browser, name):
     page, log = _open(browser, site, f"{name}.html")
     try:
-        ARTEFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTEFACTS / f"{name.replace('/', '__')}.png"))
+        (ARTEFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTEFACTS / "screenshots" / f"{name.replace('/', '__')}.png"))
         assert not log.outside, f"requests left the machine: {log.outside}"
         assert not log.failed, f"failed requests: {log.failed}"
         assert not log.errors, f"console errors: {log.errors}"
@@ -202,3 +183,18 @@ def test_internal_links_and_anchors_resolve(html):
             elif url.fragment and target.suffix == ".html" and url.fragment not in _parse(target).ids:
                 broken.append(f"{name}: {href} (no anchor)")
     assert not broken, "\n".join(broken)
+
+
+def test_chapters_print_to_a_pdf_with_their_math(site, browser):
+    """The PDF route of ``python -m utils.book_pdf``, on two chapters."""
+    from pypdf import PdfReader
+
+    data = print_pages(browser, site, ["book/intro", "notebooks/04_elbo"])
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTEFACTS / "intro_and_elbo.pdf").write_bytes(data)
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) >= 8
+    assert [item.title for item in reader.outline] == ["book/intro", "notebooks/04_elbo"]
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "The evidence lower bound" in text and "Figure 4.4." in text
+    assert "\\mathbb" not in text and "$$" not in text, "math printed as TeX source"

@@ -62,3 +62,16 @@ def test_build_page_lists_the_environment_and_the_execution_of_every_chapter(htm
     assert "fast mode:" in page and "Using " in page  # the device line of describe_device
     for notebook in sorted(p.stem for p in (REPO / "notebooks").glob("0*.ipynb")):
         assert f"notebooks/{notebook}" in page, f"{notebook} is missing from the execution table"
+
+
+@pytest.mark.parametrize("notebook", sorted(p.stem for p in (REPO / "notebooks").glob("0*.ipynb")))
+def test_every_chapter_says_what_you_learn_and_ends_with_downloadable_exercises(notebook):
+    cells = [c for c in nbformat.read(REPO / "notebooks" / f"{notebook}.ipynb", 4).cells
+             if c.cell_type == "markdown"]
+    assert "You will learn" in cells[0].source
+    tail = "\n".join(c.source for c in cells[-2:])
+    assert "## Exercises" in tail, f"{notebook} does not end with an Exercises section"
+    downloads = re.findall(r"\{download\}`[^<`]*<\.\./(exercises/[^>]+)>`", tail)
+    assert downloads, f"{notebook} offers no exercise download"
+    for path in downloads:
+        assert (REPO / path).is_file(), path

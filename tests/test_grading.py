@@ -426,6 +426,12 @@ def test_a_class_of_difficult_submissions_gets_the_expected_scores(robust_course
         assert not leaked, (page, leaked[:3])
     alice = html.unescape((course / "feedback" / "alice" / assignment / "tools.html").read_text())
     assert "(hidden tests)" in alice and "8.0 / 8.0" in alice
+    # math renders offline: MathJax comes from the student's own feedback folder
+    for page in (course / "feedback").rglob("*.html"):
+        text = page.read_text()
+        assert "cdnjs" not in text and '<script src="http' not in text, page
+        assert 'src="mathjax/tex-svg-full.js"' in text
+        assert (page.parent / "mathjax" / "tex-svg-full.js").is_file()
     assert "Score: 4.0 / 4.0" in alice  # the ROC test, shown with its points
 
     # grades export to CSV; a second run backs the gradebook up first and changes nothing

@@ -198,3 +198,38 @@ def test_chapters_print_to_a_pdf_with_their_math(site, browser):
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert "The evidence lower bound" in text and "Figure 4.4." in text
     assert "\\mathbb" not in text and "$$" not in text, "math printed as TeX source"
+
+
+def test_feedback_pages_render_math_offline(tmp_path, browser):
+    """nbgrader's feedback template loads MathJax from a CDN through nbconvert's mathjax()
+    macro; utils.grading.localize_mathjax swaps in the local copy. Render that macro,
+    localise the page and typeset it in Chromium from the disk, with no server at all."""
+    from nbconvert.exporters import HTMLExporter
+
+    from utils.grading import localize_mathjax
+
+    template = HTMLExporter().environment.from_string(
+        '{% from "mathjax.html.j2" import mathjax %}<html><head>{{ mathjax() }}</head><body>'
+        r'<p>Inline $\mathbb{E}_q[\log p(x \mid z)]$ and</p><p>$$\int_0^1 x\,dx = \frac{1}{2}$$</p>'
+        "</body></html>"
+    )
+    folder = tmp_path / "feedback" / "alice" / "ch04_elbo"
+    folder.mkdir(parents=True)
+    page_path = folder / "elbo.html"
+    page_path.write_text(template.render())
+    assert "cdnjs" in page_path.read_text()  # what nbgrader writes
+    assert localize_mathjax(tmp_path / "feedback") == 1
+    assert "cdnjs" not in page_path.read_text()
+
+    page = browser.new_page()
+    outside = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith("file://") else None)
+    try:
+        page.goto(page_path.as_uri(), wait_until="load")
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+        page.evaluate("() => MathJax.startup.promise")
+        assert page.locator("mjx-container").count() == 2
+        assert page.locator("mjx-container svg").count() == 2
+        assert not outside, outside
+    finally:
+        page.close()

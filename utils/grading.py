@@ -21,7 +21,8 @@ grading; this module adds what a class needs around it:
 * each run's problems are written to the gradebook as a comment on the student's first
   answer cell and to ``grading_report.csv``; the gradebook is backed up before a run;
 * feedback shows each test's result and points but never the hidden tests
-  (:class:`HideHiddenTests`).
+  (:class:`HideHiddenTests`), and renders its math offline with a copy of MathJax 3
+  beside each page (:func:`localize_mathjax`).
 """
 
 from __future__ import annotations
@@ -342,6 +343,48 @@ def export_grades(course: Path, assignment: str, path: Path) -> int:
     return rows
 
 
+MATHJAX_ES5 = Path(__file__).resolve().parents[1] / "book" / "mathjax" / "node_modules" / "mathjax" / "es5"
+# nbconvert's mathjax() macro, used by nbgrader's feedback template, loads MathJax 2.7 from
+# a CDN; this replaces that block (from its first comment to its last).
+_CDN_MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)
+_LOCAL_MATHJAX = r"""<!-- MathJax 3 (SVG output, all TeX extensions) in mathjax/ beside this page: math renders offline -->
+<script>
+window.MathJax = {
+  tex: {inlineMath: [['$', '$'], ['\\(', '\\)']], displayMath: [['$$', '$$'], ['\\[', '\\]']],
+        processEscapes: true, processEnvironments: true, tags: 'ams'},
+  options: {enableMenu: false}
+};
+</script>
+<script defer src="mathjax/tex-svg-full.js"></script>"""
+
+
+def localize_mathjax(folder: Path, mathjax_dir: Path = MATHJAX_ES5) -> int:
+    """Make the feedback pages under ``folder`` render math without internet.
+
+    Each HTML page that loads MathJax from the CDN gets a copy of MathJax 3's
+    self-contained ``tex-svg-full.js`` (2.3 MB, no fonts or extensions to fetch) in a
+    ``mathjax/`` folder beside it, and loads that instead; the copy travels with the
+    student's feedback folder. Returns the number of pages changed.
+    """
+    source = Path(mathjax_dir) / "tex-svg-full.js"
+    if not source.is_file():
+        raise FileNotFoundError(
+            f"MathJax is not installed ({source} is missing): run `npm ci --prefix "
+            "book/mathjax` in the repository, as the set-up command of the README does"
+        )
+    changed = 0
+    for page in sorted(Path(folder).rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        new, count = _CDN_MATHJAX.subn(lambda _: _LOCAL_MATHJAX, text)
+        if not count:
+            continue
+        (page.parent / "mathjax").mkdir(exist_ok=True)
+        shutil.copyfile(source, page.parent / "mathjax" / source.name)
+        page.write_text(new, encoding="utf-8")
+        changed += 1
+    return changed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Grade the course's assignments with nbgrader.")
     parser.add_argument("command", choices=["release", "collect", "autograde", "feedback", "export"])
@@ -371,6 +414,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "feedback":
         run = _nbgrader(course, ["generate_feedback", args.assignment, "--force"])
         print(run.stdout[-2000:])
+        if run.returncode == 0:
+            pages = sum(localize_mathjax(folder) for folder in sorted(
+                (course / "feedback").glob(f"*/{args.assignment}")))
+            print(f"{pages} feedback pages load MathJax from their own folder (offline)")
         return run.returncode
     if not args.path:
         parser.error("export needs the CSV file to write")

@@ -147,17 +147,19 @@ class ConvAutoencoder(nn.Module):
 
 
 class GaussianEncoder(nn.Module):
-    """Convolutional encoder of the VAE: image -> (mean, log-variance) of q(z | x).
+    """Encoder of a VAE: input -> (mean, log-variance) of q(z | x).
 
-    The last dense layer has ``2 * latent_dim`` outputs, split into the mean and the
-    log-variance, each of shape (N, latent_dim). 78,596 parameters for a 2-D latent.
+    ``body`` maps the input to ``features`` numbers (default: the MNIST convolutional
+    body, 1024 features); a last dense layer with ``2 * latent_dim`` outputs is split into
+    the mean and the log-variance, each of shape (N, latent_dim). 78,596 parameters for
+    the MNIST body and a 2-D latent.
     """
 
-    def __init__(self, latent_dim: int = 2):
+    def __init__(self, latent_dim: int = 2, body: nn.Module | None = None, features: int = 1024):
         super().__init__()
         self.latent_dim = latent_dim
-        self.body = _conv_encoder_body()
-        self.head = nn.Linear(1024, 2 * latent_dim)
+        self.body = _conv_encoder_body() if body is None else body
+        self.head = nn.Linear(features, 2 * latent_dim)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mean, log_var = self.head(self.body(x)).chunk(2, dim=-1)
@@ -342,7 +344,7 @@ class DistanceMatrixVAE(nn.Module):
             nn.Conv2d(32, 32, 3, stride=2, padding=1), act(),
             nn.Flatten(), nn.Linear(32 * 8 * 8, 128), act(),
         )
-        self.encoder = _GaussianHead(body, 128, latent_dim)
+        self.encoder = GaussianEncoder(latent_dim, body, features=128)
         self.decoder = nn.Sequential(
             nn.Linear(latent_dim, 128), act(),
             nn.Linear(128, 32 * 8 * 8), act(), nn.Unflatten(1, (32, 8, 8)),
@@ -357,15 +359,3 @@ class DistanceMatrixVAE(nn.Module):
         z = reparameterize(mean, log_var) if self.training else mean
         return self.decoder(z), mean, log_var
 
-
-class _GaussianHead(nn.Module):
-    """``body`` features -> (mean, log-variance), each (N, latent_dim)."""
-
-    def __init__(self, body: nn.Module, features: int, latent_dim: int):
-        super().__init__()
-        self.body = body
-        self.head = nn.Linear(features, 2 * latent_dim)
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mean, log_var = self.head(self.body(x)).chunk(2, dim=-1)
-        return mean, log_var

@@ -67,12 +67,19 @@ class LJSystem:
 
 def pair_potential(r2: np.ndarray, potential: str = "lj", cutoff: float = math.inf) -> np.ndarray:
     """Pair energy 4 (r^-a - r^-b) as a function of the squared distance r2 (units of
-    sigma^2); zero for r >= cutoff. (a, b) = (12, 6) for ``"lj"``, (4, 2) for ``"fake"``."""
-    a, b = POTENTIALS[potential]
-    r2 = np.maximum(np.asarray(r2, dtype=np.float64), 1e-12)  # coincident points: huge, finite
-    inv = 1.0 / r2 ** (b // 2)  # r^-b; r^-a = (r^-b)^2 for both potentials
-    energy = 4.0 * (inv * inv - inv)
-    return np.where(r2 < cutoff * cutoff, energy, 0.0)
+    sigma^2); zero for r >= cutoff. (a, b) = (12, 6) for ``"lj"``, (4, 2) for ``"fake"``.
+
+    Written for the sampler's hot loop: a few in-place NumPy operations, no ``np.where``.
+    """
+    if potential not in POTENTIALS:
+        raise ValueError(f"unknown potential {potential!r}; use one of {sorted(POTENTIALS)}")
+    r2 = np.asarray(r2, dtype=np.float64)
+    inv = 1.0 / np.maximum(r2, 1e-12)  # coincident points: huge, finite
+    if potential == "lj":
+        inv = inv * inv * inv  # r^-6; the fake potential's r^-2 is 1 / r2 itself
+    energy = inv * (inv - 1.0)  # r^-a = (r^-b)^2 for both potentials
+    energy *= r2 < cutoff * cutoff
+    return 4.0 * energy
 
 
 def _squared_distances(positions: np.ndarray) -> np.ndarray:
@@ -95,23 +102,12 @@ def potential_energy(positions: np.ndarray, system: LJSystem) -> np.ndarray:
     return np.where(inside, pairs + gravity, np.inf)
 
 
-def _pair_sum(r2: np.ndarray, potential: str, cutoff2: float) -> np.ndarray:
-    """Sum over the last axis of the truncated pair energies at squared distances r2
-    (the hot loop of the sampler: same result as ``pair_potential(...).sum(-1)``)."""
-    inv = 1.0 / np.maximum(r2, 1e-12)
-    if potential == "lj":
-        inv = inv * inv * inv  # r^-6
-    energy = inv * (inv - 1.0)
-    energy *= r2 < cutoff2
-    return 4.0 * energy.sum(axis=-1)
-
-
 def _energy_of_particle(x: np.ndarray, y: np.ndarray, i: int, at_x, at_y, system: LJSystem):
     """Energy of particle i placed at (at_x, at_y) (B,) with all other particles of each
     chain, pair terms plus gravity. x, y: (B, N) coordinates -> (B,)."""
     r2 = (x - at_x[:, None]) ** 2 + (y - at_y[:, None]) ** 2
     r2[:, i] = np.inf
-    return _pair_sum(r2, system.potential, system.cutoff**2) + system.gamma * at_y
+    return pair_potential(r2, system.potential, system.cutoff).sum(axis=1) + system.gamma * at_y
 
 
 def random_configurations(n: int, system: LJSystem, rng: np.random.Generator) -> np.ndarray:
@@ -388,27 +384,6 @@ def coordinates_from_distances(distances: np.ndarray, dim: int = 2) -> np.ndarra
     return vectors * np.sqrt(np.clip(values, 0.0, None))[..., None, :]
 
 
-def _convex_hull_2d(points: np.ndarray) -> np.ndarray:
-    """Indices of the convex hull of 2-D points, counter-clockwise (Andrew's monotone
-    chain; collinear points dropped)."""
-    order = np.lexsort((points[:, 1], points[:, 0]))
-
-    def half(indices):
-        chain: list[int] = []
-        for k in indices:
-            while len(chain) >= 2:
-                o, a = points[chain[-2]], points[chain[-1]]
-                cross = (a[0] - o[0]) * (points[k][1] - o[1]) - (a[1] - o[1]) * (points[k][0] - o[0])
-                if cross > 1e-12:
-                    break
-                chain.pop()
-            chain.append(int(k))
-        return chain
-
-    lower, upper = half(order), half(order[::-1])
-    return np.array(lower[:-1] + upper[:-1])
-
-
 def orient_by_gravity(coordinates: np.ndarray, box: float | None = None) -> np.ndarray:
     """Put a configuration known up to a rigid motion back into a gravity-like pose.
 
@@ -416,10 +391,13 @@ def orient_by_gravity(coordinates: np.ndarray, box: float | None = None) -> np.n
     centre of mass (the pose of least potential energy among the stable ones), then
     shifted so that this side lies on y = 0 and, if ``box`` is given, centred
     horizontally in [0, box]. A mirror image x -> -x cannot be told apart by gravity and
-    is left as it is. (N, 2) -> (N, 2).
+    is left as it is. The points must not all lie on one line (scipy's ConvexHull).
+    (N, 2) -> (N, 2).
     """
+    from scipy.spatial import ConvexHull
+
     x = np.asarray(coordinates, dtype=np.float64)
-    hull = _convex_hull_2d(x)
+    hull = ConvexHull(x).vertices  # counter-clockwise in 2-D
     centre = x.mean(axis=0)
     best, best_distance = None, math.inf
     for a, b in zip(hull, np.roll(hull, -1)):
@@ -452,11 +430,13 @@ def align(coordinates: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, f
 
     Returns (aligned coordinates (N, 2), root-mean-square deviation in units of sigma).
     """
+    from scipy.linalg import orthogonal_procrustes
+
     x = np.asarray(coordinates, dtype=np.float64)
     ref = np.asarray(reference, dtype=np.float64)
     xc, rc = x - x.mean(axis=0), ref - ref.mean(axis=0)
-    u, _, vt = np.linalg.svd(xc.T @ rc)
-    aligned = xc @ (u @ vt) + ref.mean(axis=0)
+    rotation, _ = orthogonal_procrustes(xc, rc)
+    aligned = xc @ rotation + ref.mean(axis=0)
     return aligned, float(np.sqrt(((aligned - ref) ** 2).sum(axis=1).mean()))
 
 

@@ -202,7 +202,7 @@ def sample_configurations(
 
     The defaults equilibrate the chapter's system (N = 30, L = 10, T = 1): the mean
     height and pair energy stop drifting after about 800 sweeps of step 0.8 at gamma =
-    0.1 (400 at gamma = 1), with acceptance rates of about 0.39 (gamma = 0.1) to 0.16
+    0.1 (400 at gamma = 1), with acceptance rates of about 0.40 (gamma = 0.1) to 0.20
     (gamma = 1). Deterministic for a given ``seed`` and arguments.
     """
     protocol = dict(mode=mode, n_sweeps=n_sweeps, step=step, seed=seed)

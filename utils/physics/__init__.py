@@ -2,6 +2,9 @@
 
 ``lennard_jones``: Metropolis Monte Carlo of a 2-D Lennard-Jones fluid under gravity, its
 cached data sets, distance representations and the reconstruction of coordinates from
-distances (chapter 8). Planned: ``cicy``, line-bundle models on the Calabi-Yau threefold
-CICY 5302 (chapter 6).
+distances (chapter 8).
+``cicy``: topology of favourable complete-intersection Calabi-Yau threefolds (intersection
+numbers, Chern classes, line-bundle index, configuration symmetries) and the CICY list.
+``slm``: the consistency conditions of heterotic SU(5) line-bundle models on CICY 5302
+(chapter 6). Still to come: line-bundle cohomology and the complete scan of models.
 """

@@ -1,0 +1,128 @@
+"""Consistency conditions of line-bundle standard-like models on CICY 5302."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from utils.physics.cicy import CICY_5302, configuration_symmetries, line_bundle_index
+from utils.physics.slm import (
+    CONE_GENERATORS,
+    c2_bundle,
+    check_model,
+    index,
+    is_model,
+    kahler_class_for,
+    slope_vector,
+    slope_zero_point,
+    slopes,
+)
+from utils.physics.cicy import triple_intersection_numbers
+
+# The model printed in the lecture (6 x 5: rows are the P^1 factors, columns the bundles).
+LECTURE = np.array(
+    [[-1, -1, 0, 1, 1], [-1, -1, 1, 0, 1], [-1, -1, 1, 1, 0],
+     [1, 1, 0, 0, -2], [1, 1, -2, 1, -1], [1, 1, 0, -2, 0]]
+).T
+# Neighbours of it that fail exactly one condition (found by local search, kept as cases).
+ANOMALY_ONE_COMPONENT = np.array(
+    [[-1, -1, 0, 1, 1], [-1, -1, 1, 0, 1], [-1, -1, 1, 0, 1],
+     [1, 1, -1, 1, -2], [1, 1, -2, 1, -1], [1, 1, 0, -2, 0]]
+).T
+JOINTLY_UNSTABLE = np.array(
+    [[-1, 0, -1, 1, 1], [-1, -1, 1, 0, 1], [-1, -1, 1, 1, 0],
+     [1, 0, 1, 0, -2], [1, 1, -2, 1, -1], [1, 1, 0, -2, 0]]
+).T
+PAIR_5BAR = np.array(
+    [[-1, -1, 0, 1, 1], [-1, -1, 1, 0, 1], [-1, -1, 1, 0, 1],
+     [1, 1, 0, 0, -2], [1, 1, -2, 1, -1], [1, 1, 0, -2, 0]]
+).T
+
+
+def test_the_lectures_model_passes_every_condition():
+    assert check_model(LECTURE) == dict.fromkeys(check_model(LECTURE), True)
+    assert index(LECTURE).tolist() == [0, 0, -4, -8, 0]
+    assert c2_bundle(LECTURE).tolist() == [22, 20, 24, 22, 18, 14]
+
+
+def test_vectorised_index_and_c2_agree_with_the_general_cicy_formulas():
+    d = triple_intersection_numbers(CICY_5302)
+    rng = np.random.default_rng(1)
+    V = rng.integers(-5, 6, size=(40, 5, 6))
+    for model in V:
+        assert [line_bundle_index(CICY_5302, k) for k in model] == index(model).tolist()
+        general = -np.einsum("rst,as,at->r", d, model, model) / 2
+        assert np.array_equal(c2_bundle(model), general)
+    assert c2_bundle(V).shape == (40, 6)
+
+
+@pytest.mark.parametrize(
+    "model, failing",
+    [(ANOMALY_ONE_COMPONENT, "anomaly"), (JOINTLY_UNSTABLE, "stability"), (PAIR_5BAR, "pairs")],
+)
+def test_neighbours_of_the_lecture_model_fail_exactly_one_condition(model, failing):
+    result = check_model(model)
+    assert [name for name, ok in result.items() if not ok] == [failing]
+
+
+def test_anomaly_case_exceeds_c2_tx_in_one_component_only():
+    assert (c2_bundle(ANOMALY_ONE_COMPONENT) > 24).sum() == 1
+
+
+def test_joint_instability_is_not_visible_bundle_by_bundle():
+    """Each bundle alone can have slope zero; the five cannot at one Kahler class."""
+    for k in JOINTLY_UNSTABLE:
+        values = CONE_GENERATORS @ k
+        assert values.min() < 0 < values.max()
+        assert slope_zero_point(k[None, :]) is not None
+    assert slope_zero_point(JOINTLY_UNSTABLE) is None
+
+
+def test_c1_and_index_failures():
+    broken = LECTURE.copy()
+    broken[0, 0] += 1
+    assert not check_model(broken)["c1"]
+    positive = np.array([[2, 0, 0, 0, 0, 0], [-2, 0, 0, 0, 0, 0]] + [[0] * 6] * 3)
+    assert index(positive).tolist() == [4, -4, 0, 0, 0]
+    assert not check_model(positive)["index"]
+
+
+def test_slope_zero_point_gives_a_kahler_class_where_every_slope_vanishes():
+    s = slope_zero_point(LECTURE)
+    assert s is not None and np.all(s > 0) and np.all(4 * s < s.sum())
+    assert np.allclose(LECTURE @ s, 0, atol=1e-9)
+    t = kahler_class_for(s)
+    assert np.all(t > 0)
+    assert np.allclose(slopes(LECTURE, t), 0, atol=1e-9)
+
+
+def test_slope_vectors_of_kahler_classes_fill_the_cone():
+    rng = np.random.default_rng(2)
+    t = np.exp(rng.uniform(-4, 4, size=(5000, 6)))
+    s = slope_vector(t)
+    assert np.all(s > 0) and np.all(4 * s < s.sum(-1, keepdims=True))  # inside the cone
+    # random interior points of the cone (positive mixtures of its generators) are reached
+    for weights in rng.dirichlet(np.full(15, 0.3), size=20):
+        target = weights @ CONE_GENERATORS
+        t = kahler_class_for(target)
+        reached = slope_vector(t)
+        assert np.allclose(reached / reached.sum(), target / target.sum(), atol=1e-7)
+
+
+def test_conditions_are_invariant_under_bundle_order_and_the_configuration_symmetries():
+    rng = np.random.default_rng(3)
+    for sigma in configuration_symmetries(CICY_5302)[::7]:
+        for model in (LECTURE, ANOMALY_ONE_COMPONENT, JOINTLY_UNSTABLE):
+            moved = model[rng.permutation(5)][:, list(sigma)]
+            assert check_model(moved) == check_model(model)
+
+
+def test_models_must_be_integer_five_by_six():
+    with pytest.raises(ValueError, match="shape \\(5, 6\\)"):
+        check_model(LECTURE.T)
+    with pytest.raises(ValueError, match="integer"):
+        is_model(LECTURE.astype(float))
+    assert is_model(LECTURE) and not is_model(JOINTLY_UNSTABLE)
+    assert list(itertools.chain(check_model(LECTURE))) == ["c1", "index", "pairs", "anomaly", "stability"]

@@ -310,6 +310,82 @@ def test_ch08_another_correct_way_gets_full_marks_and_an_overflow_loses_its_poin
 
 
 # --------------------------------------------------------------------------------------
+# Autograding ch06_slm: loops and exact fractions vs einsum, and a half-checked index rule
+# --------------------------------------------------------------------------------------
+
+CH06 = "ch06_slm"
+
+CH06_OTHER_WAY = {
+    # exact rational arithmetic with explicit loops, and a margin-maximising LP: full marks
+    "index": '''
+from fractions import Fraction
+
+def index(d, c2, k):
+    d = np.asarray(d)
+    h = len(k)
+    total = Fraction(0)
+    for r in range(h):
+        total += Fraction(int(c2[r]) * int(k[r]), 12)
+        for s in range(h):
+            for t in range(h):
+                total += Fraction(int(d[r, s, t]) * int(k[r]) * int(k[s]) * int(k[t]), 6)
+    assert total.denominator == 1
+    return int(total)
+''',
+    "bundle_c2": '''
+def bundle_c2(d, V):
+    d = np.asarray(d)
+    V = np.asarray(V)
+    h = d.shape[0]
+    out = []
+    for r in range(h):
+        twice = sum(int(d[r, s, t]) * int(k[s]) * int(k[t]) for k in V for s in range(h) for t in range(h))
+        out.append(-twice // 2)
+    return out
+''',
+    "has_common_zero_slope": '''
+def has_common_zero_slope(V):
+    # variables (s_1..s_6, m): maximise the margin m of the open cone's inequalities
+    V = np.asarray(V, dtype=float)
+    a_ub = np.hstack([np.vstack([-np.eye(6), 4 * np.eye(6) - np.ones((6, 6))]), np.ones((12, 1))])
+    a_eq = np.vstack([np.hstack([V, np.zeros((len(V), 1))]), np.r_[np.ones(6), 0.0][None, :]])
+    b_eq = np.r_[np.zeros(len(V)), 1.0]
+    res = linprog(np.r_[np.zeros(6), -1.0], A_ub=a_ub, b_ub=np.zeros(12), A_eq=a_eq, b_eq=b_eq,
+                  bounds=[(None, None)] * 6 + [(None, 1.0)], method="highs")
+    return bool(res.status == 0 and -res.fun > 1e-9)
+''',
+}
+
+# Right on the visible tests, but only the sum of the indices is checked: the hidden model
+# whose bundles have indices (4, 0, -4, -12, 0) slips through.
+CH06_SUM_ONLY = {
+    "conditions_1_to_4": '''
+def conditions_1_to_4(d, c2, V, group_order=4):
+    V = np.asarray(V)
+    return {
+        "c1": bool(np.all(V.sum(axis=0) == 0)),
+        "index": sum(index(d, c2, k) for k in V) == -3 * group_order,
+        "pairs": all(index(d, c2, V[a] + V[b]) <= 0 for a in range(5) for b in range(a + 1, 5)),
+        "anomaly": bool(np.all(np.asarray(bundle_c2(d, V)) <= np.asarray(c2))),
+    }
+''',
+}
+
+
+@pytest.mark.slow
+def test_ch06_another_correct_way_gets_full_marks_and_a_sum_only_index_check_loses_its_points(course):
+    instructor = _instructor_answers(course, CH06)
+    _submit(course, "heidi", instructor | CH06_OTHER_WAY, CH06)
+    _submit(course, "ivan", instructor | CH06_SUM_ONLY, CH06)
+    _nbgrader(course, "autograde", CH06, "--create", "--student", "heidi")
+    _nbgrader(course, "autograde", CH06, "--create", "--student", "ivan")
+    scores = _scores(course, CH06)
+    assert scores["heidi"]["total"] == 10, scores["heidi"]
+    assert scores["ivan"]["test_conditions_1_to_4"] == 0, "the hidden anti-family test must fail"
+    assert scores["ivan"]["total"] == 7, scores["ivan"]
+
+
+# --------------------------------------------------------------------------------------
 # Robust grading of a whole class: python -m utils.grading (see tests/grading_bank.py)
 # --------------------------------------------------------------------------------------
 

@@ -67,6 +67,8 @@ def test_conv_vae_encoder_returns_mean_and_log_variance():
 def test_slm_and_star_shapes():
     assert SLMAutoencoder()(torch.rand(4, 30, 11)).shape == (4, 30, 11)
     assert SLMAutoencoder().encoder(torch.rand(4, 30, 11)).shape == (4, 2)
+    kinds = {type(m).__name__ for m in SLMAutoencoder().modules()}
+    assert "LeakyReLU" in kinds and "ReLU" not in kinds  # the lecture's activation
     assert StarAutoencoder()(torch.rand(9, 5)).shape == (9, 5)
     assert StarAutoencoder().encoder(torch.rand(9, 5)).shape == (9, 2)
     dense = DenseAutoencoder(latent_dim=3)

@@ -126,3 +126,17 @@ def test_models_must_be_integer_five_by_six():
         is_model(LECTURE.astype(float))
     assert is_model(LECTURE) and not is_model(JOINTLY_UNSTABLE)
     assert list(itertools.chain(check_model(LECTURE))) == ["c1", "index", "pairs", "anomaly", "stability"]
+
+
+def test_conditions_table_agrees_with_check_model_and_random_matrices_have_c1_zero():
+    from utils.physics.slm import conditions_table, random_charge_matrices
+
+    V = random_charge_matrices(300, max_charge=2, seed=4)
+    assert V.shape == (300, 5, 6) and np.all(V.sum(1) == 0) and np.abs(V).max() <= 2
+    assert np.array_equal(V, random_charge_matrices(300, max_charge=2, seed=4))
+    batch = np.concatenate([V, LECTURE[None], ANOMALY_ONE_COMPONENT[None], PAIR_5BAR[None]])
+    table = conditions_table(batch)
+    for i, model in enumerate(batch):
+        single = check_model(model)
+        assert {name: bool(table[name][i]) for name in table} == {
+            name: single[name] for name in table}

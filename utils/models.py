@@ -210,12 +210,14 @@ class ConvVAE(nn.Module):
 # --------------------------------------------------------------------------------------
 
 
-def _dense_stack(widths: list[int], last_activation: nn.Module | None) -> nn.Sequential:
+def _dense_stack(
+    widths: list[int], last_activation: nn.Module | None, activation: type[nn.Module] = nn.ReLU
+) -> nn.Sequential:
     layers: list[nn.Module] = []
     for i, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):
         layers.append(nn.Linear(n_in, n_out))
         if i < len(widths) - 2:
-            layers.append(nn.ReLU())
+            layers.append(activation())
     if last_activation is not None:
         layers.append(last_activation)
     return nn.Sequential(*layers)
@@ -254,7 +256,7 @@ class SLMAutoencoder(nn.Module):
 
     Encoder: (N, 30, 11) -> flatten 330 -> 32 -> 16 -> 8 -> 4 -> 2 (11,302 parameters).
     Decoder: 2 -> 4 -> 8 -> 16 -> 32 -> 330 -> (N, 30, 11) (11,630 parameters).
-    The decoder returns logits; a softmax over the last axis gives the one-hot
+    Leaky ReLU (slope 0.01) between layers, linear bottleneck. The decoder returns logits; a softmax over the last axis gives the one-hot
     probabilities of the 11 possible entries of each of the 30 matrix elements.
     """
 
@@ -262,9 +264,9 @@ class SLMAutoencoder(nn.Module):
         super().__init__()
         self.shape = (rows, classes)
         widths = [rows * classes, 32, 16, 8, 4, latent_dim]
-        self.encoder = nn.Sequential(nn.Flatten(), _dense_stack(widths, None))
+        self.encoder = nn.Sequential(nn.Flatten(), _dense_stack(widths, None, nn.LeakyReLU))
         self.decoder = nn.Sequential(
-            _dense_stack(widths[::-1], None), nn.Unflatten(1, self.shape)
+            _dense_stack(widths[::-1], None, nn.LeakyReLU), nn.Unflatten(1, self.shape)
         )
         keras_init_(self)
 

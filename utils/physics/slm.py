@@ -161,3 +161,38 @@ def is_model(V) -> bool:
     """True when V passes all five conditions of :func:`check_model`."""
     return all(check_model(V).values())
 
+
+
+def conditions_table(V) -> dict[str, np.ndarray]:
+    """Conditions 1-4 for a batch of models (..., 5, 6), vectorised: boolean arrays (...).
+
+    Condition 5 needs one linear program per model: see :func:`slope_zero_point`.
+    """
+    V = np.asarray(V, dtype=np.int64)
+    ind = index(V)
+    target = -N_FAMILIES * GROUP_ORDER
+    pairs = np.stack([index(V[..., a, :] + V[..., b, :])
+                      for a, b in itertools.combinations(range(5), 2)], axis=-1)
+    return {
+        "c1": np.all(V.sum(-2) == 0, axis=-1),
+        "index": (ind.sum(-1) == target) & np.all((ind >= target) & (ind <= 0), axis=-1),
+        "pairs": np.all(pairs <= 0, axis=-1),
+        "anomaly": np.all(c2_bundle(V) <= _C2X, axis=-1),
+    }
+
+
+def random_charge_matrices(n: int, max_charge: int = 5, seed: int = 0) -> np.ndarray:
+    """n random integer models (n, 5, 6) with entries in [-max_charge, max_charge], c1 = 0.
+
+    The first four bundles are uniform; the fifth is minus their sum, and draws where it
+    leaves the range are discarded and redrawn, so every returned matrix has c1(V) = 0.
+    Deterministic for a seed. The "random matrices" that models are compared with.
+    """
+    rng = np.random.default_rng(seed)
+    out = np.empty((0, 5, 6), dtype=np.int64)
+    while len(out) < n:
+        draw = rng.integers(-max_charge, max_charge + 1, size=(2 * n, 5, 6))
+        draw[:, 4] = -draw[:, :4].sum(1)
+        draw = draw[np.all(np.abs(draw[:, 4]) <= max_charge, axis=1)]
+        out = np.concatenate([out, draw])
+    return out[:n]

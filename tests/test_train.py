@@ -113,3 +113,25 @@ def test_fit_on_cuda_with_mixed_precision_when_available(digits):
     fit(model, x, epochs=2, batch_size=64, lr=2e-3, device="cuda", amp=True)
     assert next(model.parameters()).device.type == "cuda"
     assert evaluate(model, x[:512]) < 0.6 * before
+
+
+def test_the_fused_default_optimizer_takes_the_same_steps_as_plain_adam():
+    from utils.models import StarAutoencoder
+    from utils.train import default_optimizer
+
+    torch.manual_seed(0)
+    x = torch.randn(256, 5)
+    a, b = StarAutoencoder(), StarAutoencoder()
+    b.load_state_dict(a.state_dict())
+    initial = [p.detach().clone() for p in a.parameters()]
+    fused, plain = default_optimizer(a, 1e-3), torch.optim.Adam(b.parameters(), lr=1e-3)
+    assert fused.defaults.get("fused") is True  # the CPU has a fused Adam in torch 2.13
+    for model, opt in ((a, fused), (b, plain)):
+        for step in range(20):
+            batch = x[step * 12:(step + 1) * 12]
+            opt.zero_grad()
+            ((model(batch) - batch) ** 2).mean().backward()
+            opt.step()
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        assert torch.allclose(pa, pb, atol=1e-5), (pa - pb).abs().max()
+    assert all(not torch.equal(pa, p0) for pa, p0 in zip(a.parameters(), initial))  # it did train

@@ -124,6 +124,21 @@ def evaluate(
     return total / max(count, 1)
 
 
+def default_optimizer(model: nn.Module, lr: float = 1e-3) -> torch.optim.Optimizer:
+    """Adam over ``model.parameters()``, fused into one kernel where PyTorch supports it.
+
+    The fused implementation updates all parameters in one call instead of one small
+    operation per tensor: about 20% more steps per second for the course's small dense
+    networks on a CPU (benchmarks/train.py), the same arithmetic otherwise. Falls back to
+    the standard Adam on devices or dtypes without a fused kernel.
+    """
+    params = list(model.parameters())
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.Adam(params, lr=lr)
+
+
 def fit(
     model: nn.Module,
     data,
@@ -176,7 +191,7 @@ def fit(
         tensors = tuple(t.to(device) for t in tensors)
     elif device.type == "cuda":
         tensors = tuple(t.pin_memory() for t in tensors)
-    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = optimizer or default_optimizer(model, lr)
     scheduler = (
         torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
         if cosine_lr

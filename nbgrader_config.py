@@ -13,7 +13,6 @@ c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this f
 c.CourseDirectory.course_id = "aevae-physics"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
-c.CourseDirectory.db_url = "sqlite:///gradebook.db"
 
 # A student's notebook gets this long per cell when it is graded (seconds); an endless
 # loop is interrupted and the cell counts as failed instead of stalling the batch.

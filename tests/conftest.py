@@ -54,3 +54,26 @@ def mnist_files(tmp_path_factory) -> Path:
             pytest.skip("the local MNIST copy is not gzip-compressed")
         shutil.copy(source, folder / source.name)
     return folder
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium from Debian's ``chromium`` package, driven by Playwright (never a
+    downloaded browser). Skips without it, unless ``COURSE_REQUIRE_BROWSER=1`` (set by
+    ``.ci/run``) makes that a failure."""
+    from utils.book_pdf import CHROMIUM_FLAGS, find_chromium
+
+    executable = find_chromium()
+    if not executable:
+        message = "Chromium is not installed: sudo apt-get install chromium"
+        if os.environ.get("COURSE_REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

@@ -13,14 +13,13 @@ from __future__ import annotations
 import functools
 import html.parser
 import io
-import os
 import re
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
-from utils.book_pdf import CHROMIUM_FLAGS, find_chromium, print_pages, serve_directory, toc_pages, wait_for_math
+from utils.book_pdf import print_pages, serve_directory, toc_pages, wait_for_math
 
 REPO = Path(__file__).resolve().parents[1]
 ARTEFACTS = REPO / "_build" / "test-artefacts"
@@ -29,34 +28,11 @@ PAGES = toc_pages(REPO)
 pytestmark = pytest.mark.slow
 
 
-def _chromium() -> str:
-    path = find_chromium()
-    if path:
-        return path
-    message = "Chromium is not installed: sudo apt-get install chromium"
-    if os.environ.get("COURSE_REQUIRE_BROWSER") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def site(html) -> str:
     """The built book served on a free port of 127.0.0.1; yields its base URL."""
     with serve_directory(html) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = _chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 class PageLog:

@@ -1,0 +1,209 @@
+"""The student's side in JupyterLab, in a real browser: ``python -m utils.lab`` serves a
+copy of the course on 127.0.0.1, headless Chromium (Debian's, driven by Playwright) opens
+an exercise, runs it, presses nbgrader's *Validate*, fixes the failing task and validates
+again; then it opens an executed lecture notebook and checks that its figures render.
+
+Screenshots go to ``_build/test-artefacts/lab/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grading_bank import instructor_answers
+
+REPO = Path(__file__).resolve().parents[1]
+ARTEFACTS = REPO / "_build" / "test-artefacts" / "lab"
+ASSIGNMENT = "ch03_tools"
+LECTURE = "04_elbo.ipynb"
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab started by the README's command on a scratch copy of the course, with a
+    student's half-done exercise: tasks 1 and 2 answered, task 3 untouched."""
+    root = tmp_path_factory.mktemp("student")
+    shutil.copy(REPO / "nbgrader_config.py", root)
+    folder = root / "exercises" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    answers = instructor_answers(REPO, ASSIGNMENT)
+    nb = nbformat.read(REPO / "exercises" / ASSIGNMENT / "tools.ipynb", as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in ("mask_pixels", "psnr"):
+            cell.source = answers[grade_id].strip()
+    nbformat.write(nb, folder / "tools.ipynb")
+    (root / "notebooks").mkdir()
+    shutil.copy(REPO / "notebooks" / LECTURE, root / "notebooks")
+
+    # a private Jupyter configuration: no news pop-up, nothing read from the user's own
+    home = tmp_path_factory.mktemp("jupyter")
+    settings = home / "lab-settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(home / "config"),
+               JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+               JUPYTERLAB_SETTINGS_DIR=str(home / "lab-settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"))
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    port, token = _free_port(), secrets.token_hex(16)
+    log = open(home / "lab.log", "w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "utils.lab", "--root", str(root), "--port", str(port),
+         "--token", token, "--no-browser"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None:
+                    break
+                time.sleep(0.5)
+        else:
+            pytest.fail("JupyterLab did not start: " + (home / "lab.log").read_text()[-3000:])
+        assert server.poll() is None, (home / "lab.log").read_text()[-3000:]
+        yield {"base": base, "token": token, "root": root, "answers": answers}
+    finally:
+        os.killpg(server.pid, 15)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, 9)
+        log.close()
+
+
+def _open_notebook(browser, lab, path: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    # a fresh workspace per page: no tabs restored from the previous test
+    page.goto(f"{lab['base']}/lab/tree/{path}?reset&token={lab['token']}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
+    # the kernel is ready when the status bar says Idle
+    page.wait_for_selector("text=| Idle", timeout=90_000)
+    return page, errors
+
+
+def _run_all(page) -> None:
+    page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+    page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+    page.wait_for_function(
+        "() => !Array.from(document.querySelectorAll('.jp-InputArea-prompt'))"
+        ".some(p => p.textContent.includes('[*]'))", timeout=120_000)
+    page.wait_for_selector("text=| Idle", timeout=60_000)
+
+
+def _validate(page) -> str:
+    page.click("jp-button:has-text('Validate'), button:has-text('Validate')")
+    dialog = page.wait_for_selector(".jp-Dialog-content", timeout=120_000)
+    page.wait_for_function(
+        "() => { const d = document.querySelector('.jp-Dialog-content');"
+        " return d && !/validating/i.test(d.innerText); }", timeout=120_000)
+    text = dialog.inner_text()
+    return text
+
+
+def _close_dialog(page) -> None:
+    page.click(".jp-Dialog-footer button")
+    page.wait_for_selector(".jp-Dialog", state="detached", timeout=10_000)
+
+
+def _cell(page, index: int):
+    return page.locator(".jp-Notebook .jp-Cell").nth(index)
+
+
+def test_a_student_runs_an_exercise_and_validates_it(browser, lab):
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page, errors = _open_notebook(browser, lab, f"exercises/{ASSIGNMENT}/tools.ipynb")
+    try:
+        # nbgrader's extensions are there: the Validate button and the Nbgrader menu
+        assert page.locator("jp-button:has-text('Validate'), button:has-text('Validate')").count() == 1
+        assert page.locator(".lm-MenuBar-itemLabel:text-is('Nbgrader')").count() == 1
+
+        _run_all(page)
+        page.screenshot(path=str(ARTEFACTS / "exercise_run.png"), full_page=True)
+        outputs = page.locator(".jp-Notebook").inner_text()
+        assert "NotImplementedError" in outputs, "task 3 is untouched and must raise"
+        assert "AssertionError" not in outputs, "tasks 1 and 2 are answered correctly"
+
+        text = _validate(page)
+        page.screenshot(path=str(ARTEFACTS / "validate_failed.png"))
+        assert "NotImplementedError" in text, text
+        assert "roc_points" in text or "area_under_curve" in text, text
+        assert "Success" not in text
+        _close_dialog(page)
+
+        # the student answers task 3 in the browser and validates again
+        nb = nbformat.read(REPO / "exercises" / ASSIGNMENT / "tools.ipynb", as_version=4)
+        (index,) = [i for i, c in enumerate(nb.cells)
+                    if c.metadata.get("nbgrader", {}).get("grade_id") == "roc"]
+        editor = _cell(page, index).locator(".cm-content")
+        editor.click()
+        page.keyboard.press("Control+a")
+        page.keyboard.insert_text(lab["answers"]["roc"].strip())
+        page.keyboard.press("Escape")
+        page.click("[data-command='docmanager:save']")
+        path = lab["root"] / "exercises" / ASSIGNMENT / "tools.ipynb"
+        for _ in range(60):  # saved to disk through the contents API
+            if "def roc_points" in nbformat.read(path, as_version=4).cells[index].source:
+                break
+            page.wait_for_timeout(500)
+        else:
+            pytest.fail("the edited notebook was not saved")
+
+        text = _validate(page)
+        page.screenshot(path=str(ARTEFACTS / "validate_passed.png"))
+        assert "Success! Your notebook passes all the tests." in text, text
+        _close_dialog(page)
+        assert not errors, f"JavaScript errors: {errors}"
+    finally:
+        page.close()
+
+
+def test_an_executed_lecture_notebook_shows_its_figures(browser, lab):
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page, errors = _open_notebook(browser, lab, f"notebooks/{LECTURE}")
+    try:
+        expected = sum(1 for c in nbformat.read(REPO / "notebooks" / LECTURE, as_version=4).cells
+                       if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {}))
+        assert expected >= 4
+        # JupyterLab renders lazily: scroll through the notebook so every output is attached
+        for _ in range(60):
+            page.mouse.wheel(0, 1500)
+            page.wait_for_timeout(100)
+        images = page.locator(".jp-OutputArea-output img")
+        assert images.count() == expected, (images.count(), expected)
+        sizes = images.evaluate_all("imgs => imgs.map(i => [i.complete, i.naturalWidth, i.naturalHeight])")
+        assert all(done and w > 100 and h > 100 for done, w, h in sizes), sizes
+        stderr = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+        assert stderr.count() == 0, stderr.all_inner_texts()
+        images.first.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTEFACTS / "lecture.png"))
+        assert not errors, f"JavaScript errors: {errors}"
+    finally:
+        page.close()

@@ -28,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from grading_bank import BANK, notebook_name, write_submission  # noqa: E402
+from grading_bank import BANK, write_submission  # noqa: E402
 
 
 def _run(course: Path, *args: str) -> float:
@@ -52,7 +52,6 @@ def main() -> None:
                         help="nbgrader's per-cell limit in s (the course default is 120)")
     args = parser.parse_args()
     bank = BANK[args.assignment]
-    name = notebook_name(args.assignment)
 
     with tempfile.TemporaryDirectory() as tmp:
         course = Path(tmp) / "course"
@@ -65,17 +64,13 @@ def main() -> None:
             _run(course, "release", other)
 
         # a folder of submissions as they arrive: inbox/<student>.ipynb
-        scratch, inbox = Path(tmp) / "scratch", Path(tmp) / "inbox"
-        scratch.mkdir()
+        inbox = Path(tmp) / "inbox"
         inbox.mkdir()
-        for folder in ("exercises", "solutions"):
-            (scratch / folder).symlink_to(course / folder)
         expected = {}
         for i in range(args.students):
             sub = bank[i % len(bank)]
             student = f"student{i + 1:03d}"
-            write_submission(scratch, args.assignment, sub, student)
-            shutil.move(scratch / "submitted" / student / args.assignment / name, inbox / f"{student}.ipynb")
+            write_submission(course, args.assignment, sub, inbox / f"{student}.ipynb")
             expected[student] = sum(sub.expected.values())
 
         times["collect"] = _run(course, "collect", args.assignment, str(inbox))

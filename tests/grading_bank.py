@@ -65,18 +65,23 @@ def hidden_test_lines(assignment: str) -> list[str]:
     return lines
 
 
-def write_submission(course: Path, assignment: str, sub: Submission, student: str | None = None) -> None:
-    """Write ``sub`` into nbgrader's ``submitted/<student>/<assignment>/`` of ``course``."""
+def write_submission(course: Path, assignment: str, sub: Submission, path: Path | None = None) -> None:
+    """Write ``sub`` as a notebook file: by default into nbgrader's
+    ``submitted/<student>/<assignment>/`` of ``course``, with a timestamp; or to ``path``
+    (a folder of submissions as they arrive). ``course`` provides the released notebooks
+    and the instructor's answers."""
     name = notebook_name(assignment)
-    target = course / "submitted" / (student or sub.student) / assignment
-    target.mkdir(parents=True)
-    (target / "timestamp.txt").write_text("2026-11-01 12:00:00.000000 UTC")
+    if path is None:
+        target = course / "submitted" / sub.student / assignment
+        target.mkdir(parents=True)
+        (target / "timestamp.txt").write_text("2026-11-01 12:00:00.000000 UTC")
+        path = target / name
     if sub.raw is not None:
-        (target / name).write_text(sub.raw)
+        path.write_text(sub.raw)
         return
     if sub.other_assignment:
         other = course / "exercises" / sub.other_assignment / notebook_name(sub.other_assignment)
-        (target / name).write_bytes(other.read_bytes())
+        path.write_bytes(other.read_bytes())
         return
     answers = (instructor_answers(course, assignment) if sub.use_instructor_answers else {}) | sub.answers
     nb = nbformat.read(course / "exercises" / assignment / name, as_version=4)
@@ -91,7 +96,7 @@ def write_submission(course: Path, assignment: str, sub: Submission, student: st
             cell.source = answers[grade_id].strip()
         cells.append(cell)
     nb.cells = cells
-    nbformat.write(nb, target / name)
+    nbformat.write(nb, path)
 
 
 def everyday(full: dict[str, float], other_assignment: str) -> list[Submission]:

@@ -21,7 +21,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,12 +41,6 @@ ASSIGNMENT = "ch03_tools"
 INSTRUCTOR, STUDENTS = "instructor", ("alice", "bob")
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _hub_processes(marker: str) -> list[int]:
@@ -112,14 +105,14 @@ class Hub:
         return result
 
 
-def _start_hub(state: Path, log) -> tuple[subprocess.Popen, Hub]:
+def _start_hub(state: Path, log, free_port) -> tuple[subprocess.Popen, Hub]:
     """jupyterhub with the course's configuration on free ports of 127.0.0.1."""
-    token, port = os.urandom(16).hex(), _free_port()
+    token, port = os.urandom(16).hex(), free_port()
     env = {
         "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(state), "LANG": "C.UTF-8",
         "COURSE_HUB_DIR": str(state), "COURSE_HUB_AUTH": "dummy", "COURSE_HUB_PORT": str(port),
-        "COURSE_HUB_INTERNAL_PORT": str(_free_port()), "COURSE_HUB_PROXY_API_PORT": str(_free_port()),
+        "COURSE_HUB_INTERNAL_PORT": str(free_port()), "COURSE_HUB_PROXY_API_PORT": str(free_port()),
         "COURSE_ID": COURSE_ID, "COURSE_EXCHANGE": str(state / "exchange"),
         "COURSE_INSTRUCTORS": INSTRUCTOR, "COURSE_STUDENTS": ",".join(STUDENTS),
         "COURSE_HUB_SERVICE_TOKEN": token,
@@ -161,7 +154,7 @@ def _stop_hub(process: subprocess.Popen | None, state: Path) -> list[int]:
     return left
 
 
-def test_a_class_on_jupyterhub_goes_through_the_whole_assignment_cycle():
+def test_a_class_on_jupyterhub_goes_through_the_whole_assignment_cycle(free_port):
     if not PROXY.exists():
         pytest.fail(f"{PROXY} is missing: npm ci --prefix hub")
     state = Path(tempfile.mkdtemp(prefix="aevae-hub-"))
@@ -174,7 +167,7 @@ def test_a_class_on_jupyterhub_goes_through_the_whole_assignment_cycle():
     exchange.chmod(0o777)
     process, log = None, open(state / "hub.log", "w")
     try:
-        process, hub = _start_hub(state, log)
+        process, hub = _start_hub(state, log, free_port)
         users = {u["name"]: u for u in hub.request("GET", "/hub/api/users")}
         assert set(users) == {INSTRUCTOR, *STUDENTS}
         assert users[INSTRUCTOR]["admin"] and not users["alice"]["admin"]

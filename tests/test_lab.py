@@ -12,7 +12,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -32,14 +31,8 @@ LECTURE = "04_elbo.ipynb"
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def lab(tmp_path_factory, free_port):
     """JupyterLab started by the README's command on a scratch copy of the course, with a
     student's half-done exercise: tasks 1 and 2 answered, task 3 untouched."""
     root = tmp_path_factory.mktemp("student")
@@ -67,7 +60,7 @@ def lab(tmp_path_factory):
                JUPYTERLAB_SETTINGS_DIR=str(home / "lab-settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"))
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     log = open(home / "lab.log", "w")
     server = subprocess.Popen(
         [sys.executable, "-m", "utils.lab", "--root", str(root), "--port", str(port),

@@ -13,6 +13,7 @@ from torch import nn
 from utils.linear_gaussian import LinearGaussianModel
 from utils.losses import (
     bernoulli_nll,
+    categorical_nll,
     gaussian_kl,
     gaussian_log_prob,
     gaussian_nll,
@@ -87,6 +88,16 @@ def test_bernoulli_and_gaussian_nll_match_torch_distributions():
     torch.testing.assert_close(gaussian_nll(mean, x, 0.3), reference)
     with pytest.raises(ValueError, match="bernoulli"):
         reconstruction_nll(probs, x, "poisson")
+
+
+def test_categorical_nll_matches_torch_distributions():
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(5, 30, 11, generator=g)
+    classes = torch.randint(0, 11, (5, 30), generator=g)
+    x = torch.nn.functional.one_hot(classes, 11).float()
+    reference = -D.Categorical(logits=logits).log_prob(classes).sum(1)
+    torch.testing.assert_close(categorical_nll(logits, x), reference)
+    torch.testing.assert_close(reconstruction_nll(logits, x, "categorical"), reference)
 
 
 def test_gaussian_log_prob_matches_torch_distributions():

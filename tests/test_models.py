@@ -7,6 +7,7 @@ from utils.models import (
     DenseAutoencoder,
     DistanceMatrixVAE,
     SLMAutoencoder,
+    SLMVAE,
     StarAutoencoder,
     count_parameters,
     reparameterize,
@@ -17,6 +18,8 @@ EXPECTED = {
     ConvAutoencoder: (76_546, 83_841),
     ConvVAE: (78_596, 83_841),
     SLMAutoencoder: (11_302, 11_630),
+    # the VAE's last encoder layer gives a mean and a log-variance: 4 -> 2 x 2 (20 weights)
+    SLMVAE: (11_312, 11_630),
     # Duarte's 784-1000-500-250-32-2 network and its mirror (Keras Dense layers).
     DenseAutoencoder: (1_418_848, 1_419_630),
     # Prosper's network: Linear(5,40) + 3 x Linear(40,40), each + LayerNorm(40), then
@@ -121,9 +124,22 @@ def test_models_run_on_cuda_when_available():
         (ConvAutoencoder, (3, 1, 28, 28)),
         (ConvVAE, (3, 1, 28, 28)),
         (SLMAutoencoder, (3, 30, 11)),
+        (SLMVAE, (3, 30, 11)),
         (StarAutoencoder, (3, 5)),
     ]:
         model = model_cls().cuda()
         out = model(torch.rand(shape, device="cuda"))
         out = out[0] if isinstance(out, tuple) else out
         assert out.device.type == "cuda" and out.shape == shape
+
+
+def test_slm_vae_gives_logits_and_a_deterministic_mean_in_eval_mode():
+    torch.manual_seed(0)
+    model = SLMVAE()
+    x = torch.nn.functional.one_hot(torch.randint(0, 11, (6, 30)), 11).float()
+    logits, mean, log_var = model(x)
+    assert logits.shape == (6, 30, 11) and mean.shape == log_var.shape == (6, 2)
+    model.eval()
+    first, second = model(x)[0], model(x)[0]
+    assert torch.equal(first, second)
+    assert torch.equal(model(x)[1], model.encoder(x)[0])

@@ -12,6 +12,8 @@ from utils.physics.slm import (
     CONE_GENERATORS,
     c2_bundle,
     check_model,
+    from_one_hot,
+    one_hot,
     index,
     is_model,
     kahler_class_for,
@@ -140,3 +142,16 @@ def test_conditions_table_agrees_with_check_model_and_random_matrices_have_c1_ze
         single = check_model(model)
         assert {name: bool(table[name][i]) for name in table} == {
             name: single[name] for name in table}
+
+
+def test_one_hot_encoding_follows_the_lectures_6_by_5_layout_and_round_trips():
+    x = one_hot(LECTURE[None])
+    assert x.shape == (1, 30, 11) and x.dtype == np.float32
+    assert np.all(x.sum(-1) == 1)
+    # row 5 r + a holds k_a^r: the lecture's matrix read row by row
+    assert [int(c) - 5 for c in x[0].argmax(-1)] == LECTURE.T.ravel().tolist()
+    rng = np.random.default_rng(0)
+    V = rng.integers(-5, 6, size=(20, 5, 6))
+    assert np.array_equal(from_one_hot(one_hot(V)), V)
+    with pytest.raises(ValueError, match="do not fit"):
+        one_hot(6 * np.ones((1, 5, 6), dtype=int))

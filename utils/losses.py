@@ -83,17 +83,31 @@ def gaussian_nll(mean: torch.Tensor, x: torch.Tensor, sigma: float = 1.0) -> tor
     return sq / (2.0 * sigma**2) + n * (math.log(sigma) + 0.5 * LOG_2PI)
 
 
+def categorical_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """-log p(x | z) for independent categorical entries, per sample.
+
+    ``logits`` (N, ..., C) are unnormalised log-probabilities over the C classes of each
+    entry, ``x`` (N, ..., C) the one-hot targets (or class probabilities): the categorical
+    cross-entropy summed over entries, in nats. Shapes: (N, ..., C) -> (N,).
+    """
+    nll = -(x * F.log_softmax(logits, dim=-1)).sum(dim=-1)
+    return nll.flatten(start_dim=1).sum(dim=1)
+
+
 def reconstruction_nll(
     recon: torch.Tensor, x: torch.Tensor, likelihood: str = "bernoulli", sigma: float = 1.0
 ) -> torch.Tensor:
-    """-log p(x | z) per sample for ``likelihood`` "bernoulli" or "gaussian"."""
+    """-log p(x | z) per sample for ``likelihood`` "bernoulli", "gaussian" or
+    "categorical" (``recon`` are then logits over the last axis)."""
+    if likelihood == "categorical":
+        return categorical_nll(recon, x)
     if likelihood == "bernoulli":
         return bernoulli_nll(recon, x)
     if likelihood == "gaussian":
         return gaussian_nll(recon, x, sigma)
     raise ValueError(
-        f"unknown likelihood {likelihood!r}; use 'bernoulli' (binary cross-entropy) or "
-        "'gaussian' (MSE with a fixed sigma)"
+        f"unknown likelihood {likelihood!r}; use 'bernoulli' (binary cross-entropy), "
+        "'gaussian' (MSE with a fixed sigma) or 'categorical' (one-hot cross-entropy)"
     )
 
 

@@ -274,6 +274,37 @@ class SLMAutoencoder(nn.Module):
         return self.decoder(self.encoder(x))
 
 
+class SLMVAE(nn.Module):
+    """Variational version of :class:`SLMAutoencoder` for one-hot models (N, 30, 11).
+
+    Encoder: flatten 330 -> 32 -> 16 -> 8 -> 4 (leaky ReLU after each layer), then a dense
+    layer 4 -> 2 latent_dim split into mean and log-variance (11,312 parameters for a 2-D
+    latent). Decoder: as in the autoencoder, 2 -> 4 -> 8 -> 16 -> 32 -> 330 logits
+    (11,630 parameters). ``forward(x)`` returns ``(logits, mean, log_var)``; in ``eval()``
+    mode the decoder gets the mean. Train with
+    ``utils.losses.vae_loss(model, x, likelihood="categorical")``.
+    """
+
+    def __init__(self, rows: int = 30, classes: int = 11, latent_dim: int = 2):
+        super().__init__()
+        self.shape = (rows, classes)
+        self.latent_dim = latent_dim
+        body = nn.Sequential(
+            nn.Flatten(), _dense_stack([rows * classes, 32, 16, 8, 4], nn.LeakyReLU(), nn.LeakyReLU)
+        )
+        self.encoder = GaussianEncoder(latent_dim, body=body, features=4)
+        widths = [rows * classes, 32, 16, 8, 4, latent_dim]
+        self.decoder = nn.Sequential(
+            _dense_stack(widths[::-1], None, nn.LeakyReLU), nn.Unflatten(1, self.shape)
+        )
+        keras_init_(self)
+
+    def forward(self, x: torch.Tensor):
+        mean, log_var = self.encoder(x)
+        z = reparameterize(mean, log_var) if self.training else mean
+        return self.decoder(z), mean, log_var
+
+
 # --------------------------------------------------------------------------------------
 # SDSS stellar colours autoencoder (Prosper's lecture)
 # --------------------------------------------------------------------------------------

@@ -196,3 +196,32 @@ def random_charge_matrices(n: int, max_charge: int = 5, seed: int = 0) -> np.nda
         draw = draw[np.all(np.abs(draw[:, 4]) <= max_charge, axis=1)]
         out = np.concatenate([out, draw])
     return out[:n]
+
+
+ONE_HOT_MAX_CHARGE = 5
+"""The lecture's one-hot depth: each entry is one of the 11 charges -5..5."""
+
+
+def one_hot(V, max_charge: int = ONE_HOT_MAX_CHARGE) -> np.ndarray:
+    """Models (n, 5, 6) as one-hot arrays (n, 30, 11) of float32, as in the lecture.
+
+    The 30 rows are the entries of the lecture's 6 x 5 matrix (rows the P^1 factors,
+    columns the bundles) read row by row: row 5 r + a holds k_a^r. The 11 columns are the
+    charges -5..5 (column c is charge c - 5).
+    """
+    V = np.asarray(V)
+    if V.ndim != 3 or V.shape[1:] != (5, 6):
+        raise ValueError(f"one_hot needs models of shape (n, 5, 6), got {V.shape}")
+    if len(V) and np.abs(V).max() > max_charge:
+        raise ValueError(f"charges up to {int(np.abs(V).max())} do not fit a one-hot encoding "
+                         f"of depth {2 * max_charge + 1} (charges -{max_charge}..{max_charge})")
+    entries = np.swapaxes(V, 1, 2).reshape(len(V), 30) + max_charge
+    return np.eye(2 * max_charge + 1, dtype=np.float32)[entries]
+
+
+def from_one_hot(x, max_charge: int = ONE_HOT_MAX_CHARGE) -> np.ndarray:
+    """Inverse of :func:`one_hot` for scores (n, 30, 11) (one-hot, probabilities or logits):
+    the most likely charge of each entry, as models (n, 5, 6) of int64."""
+    x = np.asarray(x)
+    charges = x.argmax(-1) - max_charge
+    return np.swapaxes(charges.reshape(len(x), 6, 5), 1, 2).astype(np.int64)

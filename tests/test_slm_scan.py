@@ -1,0 +1,138 @@
+"""The scan of standard-like models: canonical forms, a brute-force check, the stored scan."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from utils.physics.slm import check_model, conditions_table, slope_zero_point
+from utils.physics.slm_scan import (
+    SCAN_FILE,
+    SYMMETRIES,
+    anomaly_weight,
+    canonical_form,
+    counts_by_charge_bound,
+    load_scan,
+    save_scan,
+    scan_models,
+    single_bundle_candidates,
+    unique_models,
+)
+
+LECTURE = np.array(
+    [[-1, -1, 0, 1, 1], [-1, -1, 1, 0, 1], [-1, -1, 1, 1, 0],
+     [1, 1, 0, 0, -2], [1, 1, -2, 1, -1], [1, 1, 0, -2, 0]]
+).T
+
+
+def _closure(bundles) -> np.ndarray:
+    bundles = np.asarray(bundles).reshape(-1, 6)
+    return np.unique(bundles[:, SYMMETRIES].reshape(-1, 6), axis=0)
+
+
+def _brute_force(bundles) -> np.ndarray:
+    """Every multiset of five bundles from the list passing conditions 1-5, by enumeration."""
+    combos = np.array(list(itertools.combinations_with_replacement(range(len(bundles)), 4)))
+    four = bundles[combos]
+    fifth = -four.sum(1)
+    position = {tuple(k): i for i, k in enumerate(bundles.tolist())}
+    where = np.array([position.get(tuple(k), -1) for k in fifth.tolist()])
+    keep = where >= combos[:, 3]  # the fifth is in the list and last in sorted order
+    V = np.concatenate([four[keep], fifth[keep][:, None]], axis=1)
+    table = conditions_table(V)
+    V = V[table["c1"] & table["index"] & table["pairs"] & table["anomaly"]]
+    return unique_models(V[[slope_zero_point(v) is not None for v in V]])
+
+
+def test_the_symmetry_group_acts_on_charges_and_has_48_elements():
+    assert SYMMETRIES.shape == (48, 6)
+    assert len({tuple(g) for g in SYMMETRIES}) == 48
+
+
+def test_canonical_form_forgets_bundle_order_and_symmetry_but_nothing_else():
+    rng = np.random.default_rng(0)
+    V = rng.integers(-2, 3, size=(30, 5, 6))
+    moved = np.stack([v[rng.permutation(5)][:, SYMMETRIES[rng.integers(48)]] for v in V])
+    assert np.array_equal(canonical_form(V), canonical_form(moved))
+    # a permutation of the six factors that is not a symmetry changes the model
+    cycle = [1, 2, 0, 3, 4, 5]  # mixes the pairs of equal rows: not a symmetry
+    assert cycle not in SYMMETRIES.tolist()
+    assert not np.array_equal(canonical_form(LECTURE), canonical_form(LECTURE[:, cycle]))
+    assert len(unique_models(np.concatenate([V, moved]))) == len(unique_models(V))
+
+
+def test_single_bundle_candidates_keep_every_bundle_of_the_lecture_model():
+    singles = single_bundle_candidates(2)
+    codes = {tuple(k) for k in singles.tolist()}
+    assert all(tuple(k) in codes for k in LECTURE.tolist())
+    assert anomaly_weight(LECTURE).sum() <= 36
+    with pytest.raises(ValueError, match="max_charge"):
+        single_bundle_candidates(0)
+
+
+JOINTLY_UNSTABLE = np.array(  # passes conditions 1-4, fails 5 (as in test_slm)
+    [[-1, 0, -1, 1, 1], [-1, -1, 1, 0, 1], [-1, -1, 1, 1, 0],
+     [1, 0, 1, 0, -2], [1, 1, -2, 1, -1], [1, 1, 0, -2, 0]]
+).T
+
+
+def _small_orbit_bundles(limit: int = 90) -> np.ndarray:
+    """The union of the orbits of the stored models' bundles, smallest first, up to limit."""
+    models = load_scan(SCAN_FILE).models
+    sizes = [len(_closure(m)) for m in models]
+    bundles = np.zeros((0, 6), dtype=np.int64)
+    for i in np.argsort(sizes, kind="stable"):
+        union = np.unique(np.concatenate([bundles, _closure(models[i])]), axis=0)
+        if len(union) <= limit:
+            bundles = union
+    return bundles
+
+
+@pytest.mark.parametrize("case", ["orbits of small models", "orbits of an unstable one"])
+def test_scan_agrees_with_brute_force_on_a_list_of_bundles(case):
+    if case == "orbits of small models":
+        bundles = _small_orbit_bundles()
+    else:
+        bundles = _closure(JOINTLY_UNSTABLE)
+    assert 60 <= len(bundles) <= 100
+    brute = _brute_force(bundles)
+    result = scan_models(2, bundles=bundles, workers=1)
+    assert np.array_equal(result.models, brute)
+    if case == "orbits of small models":
+        assert len(brute) >= 10
+    else:
+        assert len(brute) == 0
+        assert result.counts["models after 1-4"] == 1  # found, then refused by stability
+
+
+def test_scan_refuses_a_list_that_is_not_closed_under_the_symmetries():
+    with pytest.raises(ValueError, match="closed under the 48 symmetries"):
+        scan_models(2, bundles=LECTURE[:2])
+
+
+def test_a_scan_survives_a_round_trip_through_disk(tmp_path):
+    result = scan_models(1, workers=1)
+    assert len(result) == 0 and result.counts["single bundles"] == 321
+    path = save_scan(result, tmp_path / "scan.npz")
+    again = load_scan(path)
+    assert again.counts == result.counts and again.max_charge == 1
+    with pytest.raises(FileNotFoundError, match="python -m utils.physics.slm_scan"):
+        load_scan(tmp_path / "missing.npz")
+
+
+def test_the_stored_scan_holds_distinct_consistent_models():
+    result = load_scan(SCAN_FILE)
+    models = result.models
+    assert result.counts["models after 1-5"] == len(models) >= 10_000
+    assert np.array_equal(canonical_form(models), models)
+    assert len(unique_models(models)) == len(models)
+    assert np.abs(models).max() <= result.max_charge
+    table = conditions_table(models)
+    assert all(table[name].all() for name in table)
+    rng = np.random.default_rng(0)
+    for V in models[rng.choice(len(models), 200, replace=False)]:
+        assert all(check_model(V).values())
+    assert any(np.array_equal(m, canonical_form(LECTURE)) for m in models)
+    assert sum(counts_by_charge_bound(models).values()) >= len(models)

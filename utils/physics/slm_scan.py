@@ -1,0 +1,317 @@
+"""The complete scan of line-bundle standard-like models on CICY 5302 up to a charge bound.
+
+A model is a multiset of five charge vectors k_1..k_5 in Z^6 (the order of the bundles
+does not matter) passing conditions 1-5 of :mod:`utils.physics.slm`. Two models related by
+a symmetry of the configuration matrix (a permutation of the six P^1 factors that maps the
+matrix to itself, 48 of them) are the same model. :func:`scan_models` finds every model
+with charges |k_a^r| <= max_charge, each once, in its :func:`canonical_form`.
+
+How the scan stays small (each step is exact, nothing is sampled):
+
+1. **Single bundles.** A bundle of a model has -12 <= ind(L) <= 0 and must be able to
+   have zero slope on its own: k = 0, or k . g takes both signs over the 15 generators g of
+   the slope cone (see :mod:`utils.physics.slm`). The total anomaly budget prunes further:
+   summing the six components of condition 4 gives sum_a w(k_a) <= 36 with
+   w(k) = |k|^2 - (sum_r k^r)^2, so no bundle can have w(k) > 36 - 4 min w.
+2. **Symmetry.** The bundles are sorted by orbit (the smallest code in the orbit first).
+   The smallest bundle of some image of every model is the representative of its orbit,
+   so only representatives are tried as the first bundle: a 48-fold saving.
+3. **Meet in the middle on c1 = 0.** For a first bundle r, every compatible pair
+   (k_2, k_3) is matched with the compatible pairs (k_4, k_5) that complete it,
+   k_4 + k_5 = -(r + k_2 + k_3) and ind(k_4) + ind(k_5) = -12 - ind(r, k_2, k_3), by a
+   binary search in the table of all pairs sorted by that key. Pairs are "compatible"
+   when ind(k_a + k_b) <= 0 (condition 3).
+4. The survivors get the remaining pair checks and condition 4 (vectorised), are put in
+   canonical form and deduplicated, and only then each gets the stability linear program
+   of condition 5.
+
+The result is cached (``.npz``) with the parameters it was made with.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .cicy import CICY_5302, configuration_symmetries
+from .slm import CONE_GENERATORS, GROUP_ORDER, N_FAMILIES, c2_contribution, index, slope_zero_point
+
+SCAN_VERSION = 1
+INDEX_TARGET = -N_FAMILIES * GROUP_ORDER  # -12
+C2_TX = 24
+SYMMETRIES = np.array(configuration_symmetries(CICY_5302))  # (48, 6)
+
+
+def anomaly_weight(k) -> np.ndarray:
+    """w(k) = |k|^2 - (sum_r k^r)^2, a quarter of sum_r of the bundle's share of c2(V)."""
+    k = np.asarray(k, dtype=np.int64)
+    return (k**2).sum(-1) - k.sum(-1) ** 2
+
+
+def single_bundle_candidates(max_charge: int) -> np.ndarray:
+    """Every k in [-max_charge, max_charge]^6 that a model can contain, (n, 6), unsorted.
+
+    Keeps -12 <= ind <= 0, bundles that can have zero slope alone, and the anomaly budget
+    w(k) <= 36 - 4 min w (the other four bundles add at least min w each).
+    """
+    if not isinstance(max_charge, (int, np.integer)) or not 1 <= max_charge <= 6:
+        raise ValueError(f"max_charge must be an integer from 1 to 6, got {max_charge!r}")
+    values = range(-max_charge, max_charge + 1)
+    grid = np.array(list(itertools.product(values, repeat=6)), dtype=np.int64)
+    ind = index(grid)
+    signs = grid @ CONE_GENERATORS.T
+    can_vanish = ((signs > 0).any(1) & (signs < 0).any(1)) | ~grid.any(1)
+    grid = grid[(ind <= 0) & (ind >= INDEX_TARGET) & can_vanish]
+    return grid[anomaly_budget_filter(grid)]
+
+
+def anomaly_budget_filter(bundles) -> np.ndarray:
+    """Mask of the bundles (n, 6) whose w(k) fits the budget 36 - 4 min w over the list."""
+    w = anomaly_weight(bundles)
+    return w <= ANOMALY_BUDGET - 4 * w.min()
+
+
+ANOMALY_BUDGET = 6 * C2_TX // 4  # sum_a w(k_a) <= 36: condition 4 summed over r
+
+
+def _row_codes(V: np.ndarray) -> np.ndarray:
+    """An integer code per charge vector (..., 6) -> (...), increasing lexicographically."""
+    return ((np.asarray(V, dtype=np.int64) + 16) * 32 ** np.arange(5, -1, -1)).sum(-1)
+
+
+def canonical_form(V) -> np.ndarray:
+    """The canonical representative of models (..., 5, 6) up to bundle order and symmetry.
+
+    Over the 48 symmetries, permute the charges, sort the five bundles, and keep the
+    lexicographically smallest matrix. Two models are the same exactly when their canonical
+    forms are equal. Returns an array of the input's shape.
+    """
+    V = np.asarray(V, dtype=np.int64)
+    flat = V.reshape(-1, 5, 6)
+    out = np.empty_like(flat)
+    for i in range(0, len(flat), 8192):
+        out[i:i + 8192] = _canonical_chunk(flat[i:i + 8192])
+    return out.reshape(V.shape)
+
+
+def _canonical_chunk(flat: np.ndarray) -> np.ndarray:
+    images = np.moveaxis(flat[:, :, SYMMETRIES], 2, 1)  # (m, 48, 5, 6)
+    codes = _row_codes(images)  # (m, 48, 5)
+    order = np.argsort(codes, axis=-1)
+    codes = np.take_along_axis(codes, order, -1)
+    alive = np.ones(codes.shape[:2], dtype=bool)
+    for column in range(5):
+        values = np.where(alive, codes[:, :, column], np.iinfo(np.int64).max)
+        alive &= values == values.min(1, keepdims=True)
+    best = alive.argmax(1)
+    m = np.arange(len(flat))
+    return images[m, best][m[:, None], order[m, best]]
+
+
+def unique_models(V) -> np.ndarray:
+    """The distinct models among (n, 5, 6), canonical and sorted: (m, 5, 6)."""
+    V = canonical_form(np.asarray(V, dtype=np.int64).reshape(-1, 5, 6))
+    if len(V) == 0:
+        return V
+    return np.unique(V.reshape(len(V), 30), axis=0).reshape(-1, 5, 6)
+
+
+@dataclass
+class ScanResult:
+    """Models found by :func:`scan_models` and the numbers of each stage."""
+
+    max_charge: int
+    models: np.ndarray  # (n, 5, 6) canonical, sorted
+    counts: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def __len__(self) -> int:
+        return len(self.models)
+
+
+def _stable_mask(V: np.ndarray, workers: int) -> np.ndarray:
+    if workers > 1 and len(V) > 2000:
+        from concurrent.futures import ProcessPoolExecutor
+
+        chunks = np.array_split(V, workers * 8)
+        with ProcessPoolExecutor(workers) as pool:
+            return np.concatenate(list(pool.map(_stable_chunk, chunks)))
+    return _stable_chunk(V)
+
+
+def _stable_chunk(V: np.ndarray) -> np.ndarray:
+    return np.array([slope_zero_point(v) is not None for v in V], dtype=bool)
+
+
+def scan_models(max_charge: int = 2, bundles=None, workers: int | None = None,
+                progress: bool = False) -> ScanResult:
+    """Every model (conditions 1-5) with charges |k| <= max_charge, once each.
+
+    bundles: an explicit list of candidate charge vectors (n, 6) instead of the whole box
+    (it must be closed under the 48 symmetries; used by the tests to compare with a brute
+    force). Returns a :class:`ScanResult` whose counts give, for each stage, how many
+    candidates were left: single bundles, orbit representatives, compatible pairs, matches
+    of the meet in the middle after conditions 1-4 (with repetitions), distinct models after
+    1-4, and models after 1-5.
+    """
+    start = time.perf_counter()
+    if bundles is None:
+        S = single_bundle_candidates(max_charge)
+    else:
+        S = np.unique(np.asarray(bundles, dtype=np.int64).reshape(-1, 6), axis=0)
+        if np.abs(S).max(initial=0) > max_charge:
+            raise ValueError(f"bundles has charges above max_charge = {max_charge}")
+        closure = np.unique(S[:, SYMMETRIES].reshape(-1, 6), axis=0)
+        if len(closure) != len(S):
+            raise ValueError("bundles must be closed under the 48 symmetries of CICY 5302 "
+                             "(add the images k[sigma] of every bundle)")
+        ind = index(S)
+        S = S[(ind <= 0) & (ind >= INDEX_TARGET)]
+        S = S[anomaly_budget_filter(S)] if len(S) else S
+    workers = workers or min(2, os.cpu_count() or 1)
+    counts = {"single bundles": len(S)}
+
+    own = _row_codes(S)
+    orbit = _row_codes(S[:, SYMMETRIES]).min(1)
+    order = np.lexsort((own, orbit))
+    S, own, orbit = S[order], own[order], orbit[order]
+    n = len(S)
+    ind1 = index(S)
+    c_single = c2_contribution(S)
+    reps = np.flatnonzero(own == orbit)
+    counts["orbit representatives"] = len(reps)
+
+    compatible = np.zeros((n, n), dtype=bool)
+    for i in range(0, n, 512):
+        compatible[i:i + 512] = index(S[i:i + 512, None] + S[None]) <= 0
+    first, second = np.nonzero(np.triu(compatible))
+    first, second = first.astype(np.int32), second.astype(np.int32)
+    counts["compatible pairs"] = len(first)
+
+    span = 4 * max_charge + 1  # sums of two bundles lie in [-2B, 2B]
+
+    def key(vectors, index_sum):
+        code = ((vectors + 2 * max_charge) * span ** np.arange(5, -1, -1)).sum(-1)
+        return code * 64 - index_sum
+
+    pair_key = np.empty(len(first), dtype=np.int64)
+    chunk = 1 << 22
+    for i in range(0, len(first), chunk):
+        a, b = first[i:i + chunk], second[i:i + chunk]
+        pair_key[i:i + chunk] = key(S[a] + S[b], ind1[a] + ind1[b])
+    by_key = np.argsort(pair_key, kind="stable")
+    pair_key, first, second = pair_key[by_key], first[by_key], second[by_key]
+    del by_key
+
+    found = []
+    matches = 0
+    for step, p1 in enumerate(reps):
+        allowed = compatible[p1].copy()
+        allowed[:p1] = False
+        use = allowed[first] & allowed[second]
+        a, b = first[use], second[use]
+        need = -(S[p1] + S[a] + S[b])
+        fits = np.all(np.abs(need) <= 2 * max_charge, axis=1)
+        a, b, need = a[fits], b[fits], need[fits]
+        wanted = key(need, INDEX_TARGET - ind1[p1] - ind1[a] - ind1[b])
+        lo = np.searchsorted(pair_key, wanted, "left")
+        hi = np.searchsorted(pair_key, wanted, "right")
+        hits = hi - lo
+        a, b, lo, hits = a[hits > 0], b[hits > 0], lo[hits > 0], hits[hits > 0]
+        which = np.repeat(np.arange(len(a)), hits)
+        pos = lo[which] + np.arange(hits.sum()) - np.repeat(np.cumsum(hits) - hits, hits)
+        k2, k3, k4, k5 = a[which], b[which], first[pos], second[pos]
+        ok = (k4 >= k3) & allowed[k4] & allowed[k5]
+        for x, y in ((k2, k4), (k2, k5), (k3, k4), (k3, k5)):
+            ok &= compatible[x, y]
+        k2, k3, k4, k5 = k2[ok], k3[ok], k4[ok], k5[ok]
+        c2 = c_single[p1] + c_single[k2] + c_single[k3] + c_single[k4] + c_single[k5]
+        ok = np.all(c2 <= C2_TX, axis=1)
+        matches += int(ok.sum())
+        if ok.any():
+            rows = np.stack([np.full(ok.sum(), p1), k2[ok], k3[ok], k4[ok], k5[ok]], axis=1)
+            found.append(unique_models(S[rows]))
+        if progress and (step % 50 == 0 or step == len(reps) - 1):
+            print(f"  first bundle {step + 1}/{len(reps)}: {matches:,} matches "
+                  f"({time.perf_counter() - start:.0f} s)", flush=True)
+    counts["matches after 1-4"] = matches
+    candidates = unique_models(np.concatenate(found)) if found else np.zeros((0, 5, 6), np.int64)
+    counts["models after 1-4"] = len(candidates)
+    stable = _stable_mask(candidates, workers) if len(candidates) else np.zeros(0, bool)
+    models = candidates[stable]
+    counts["models after 1-5"] = len(models)
+    return ScanResult(max_charge, models.astype(np.int8), counts, time.perf_counter() - start)
+
+
+# --------------------------------------------------------------------------------------
+# The scan on disk: a committed result for the book, or a fresh scan into the cache
+# --------------------------------------------------------------------------------------
+
+SCAN_FILE = Path(__file__).resolve().parents[2] / "notebooks" / "data" / "slm_models.npz"
+
+
+def save_scan(result: ScanResult, path: str | os.PathLike) -> Path:
+    """Write a scan to ``path`` (.npz) with the parameters it was made with."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    names = list(result.counts)
+    tmp = path.with_name(path.name + ".partial.npz")
+    np.savez_compressed(
+        tmp, models=result.models.astype(np.int8), max_charge=result.max_charge,
+        scan_version=SCAN_VERSION, manifold="CICY 5302", group_order=GROUP_ORDER,
+        count_names=np.array(names), count_values=np.array([result.counts[k] for k in names]),
+        seconds=result.seconds,
+    )
+    tmp.replace(path)  # never leave a half-written scan under the real name
+    return path
+
+
+def load_scan(path: str | os.PathLike = SCAN_FILE) -> ScanResult:
+    """Read a scan written by :func:`save_scan`; a clear error if it is missing or stale."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"No scan at {path}. Make one with `python -m utils.physics.slm_scan "
+            f"--max-charge 2 --out {path}` (about two minutes on two cores)."
+        )
+    with np.load(path) as data:
+        version = int(data["scan_version"])
+        if version != SCAN_VERSION:
+            raise ValueError(f"{path} was made by scan version {version}, this code is "
+                             f"version {SCAN_VERSION}: rerun python -m utils.physics.slm_scan")
+        counts = dict(zip(data["count_names"].tolist(), data["count_values"].tolist()))
+        return ScanResult(int(data["max_charge"]), data["models"].astype(np.int64), counts,
+                          float(data["seconds"]))
+
+
+def counts_by_charge_bound(models) -> dict[int, int]:
+    """How many of the models have all charges |k| <= b, for b = 1 .. max |k|."""
+    models = np.asarray(models)
+    largest = np.abs(models).max(axis=(1, 2)) if len(models) else np.zeros(0, int)
+    top = int(largest.max(initial=1))
+    return {b: int((largest <= b).sum()) for b in range(1, top + 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-charge", type=int, default=2, help="charge bound |k| (1-6)")
+    parser.add_argument("--out", default=str(SCAN_FILE), help="where to write the .npz")
+    parser.add_argument("--workers", type=int, default=None, help="processes for the LPs")
+    args = parser.parse_args(argv)
+    result = scan_models(args.max_charge, workers=args.workers, progress=True)
+    for name, value in result.counts.items():
+        print(f"{name:>24}: {value:,}")
+    print(f"{'seconds':>24}: {result.seconds:.0f}")
+    print(f"written to {save_scan(result, args.out)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -193,17 +193,20 @@ def scan_models(max_charge: int = 2, bundles=None, workers: int | None = None,
     first, second = first.astype(np.int32), second.astype(np.int32)
     counts["compatible pairs"] = len(first)
 
+    # The key of a pair (k_a, k_b) encodes (k_a + k_b, ind_a + ind_b) linearly, so the key a
+    # completing pair must have is  K(r) - key(k_2, k_3)  for a constant K(r): the wanted
+    # keys come out sorted whenever the table is, and a binary search stays cache friendly.
     span = 4 * max_charge + 1  # sums of two bundles lie in [-2B, 2B]
+    powers = span ** np.arange(5, -1, -1)
 
-    def key(vectors, index_sum):
-        code = ((vectors + 2 * max_charge) * span ** np.arange(5, -1, -1)).sum(-1)
-        return code * 64 - index_sum
+    def linear_key(vectors, index_sum):
+        return (vectors * powers).sum(-1) * 64 - index_sum
 
     pair_key = np.empty(len(first), dtype=np.int64)
     chunk = 1 << 22
     for i in range(0, len(first), chunk):
         a, b = first[i:i + chunk], second[i:i + chunk]
-        pair_key[i:i + chunk] = key(S[a] + S[b], ind1[a] + ind1[b])
+        pair_key[i:i + chunk] = linear_key(S[a] + S[b], ind1[a] + ind1[b])
     by_key = np.argsort(pair_key, kind="stable")
     pair_key, first, second = pair_key[by_key], first[by_key], second[by_key]
     del by_key
@@ -213,25 +216,24 @@ def scan_models(max_charge: int = 2, bundles=None, workers: int | None = None,
     for step, p1 in enumerate(reps):
         allowed = compatible[p1].copy()
         allowed[:p1] = False
-        use = allowed[first] & allowed[second]
-        a, b = first[use], second[use]
-        need = -(S[p1] + S[a] + S[b])
-        fits = np.all(np.abs(need) <= 2 * max_charge, axis=1)
-        a, b, need = a[fits], b[fits], need[fits]
-        wanted = key(need, INDEX_TARGET - ind1[p1] - ind1[a] - ind1[b])
+        use = np.flatnonzero(allowed[first] & allowed[second])[::-1]
+        wanted = linear_key(-S[p1], INDEX_TARGET - ind1[p1]) - pair_key[use]  # ascending
         lo = np.searchsorted(pair_key, wanted, "left")
         hi = np.searchsorted(pair_key, wanted, "right")
         hits = hi - lo
-        a, b, lo, hits = a[hits > 0], b[hits > 0], lo[hits > 0], hits[hits > 0]
-        which = np.repeat(np.arange(len(a)), hits)
+        has = hits > 0
+        use, lo, hits = use[has], lo[has], hits[has]
+        which = np.repeat(np.arange(len(use)), hits)
         pos = lo[which] + np.arange(hits.sum()) - np.repeat(np.cumsum(hits) - hits, hits)
-        k2, k3, k4, k5 = a[which], b[which], first[pos], second[pos]
+        k2, k3, k4, k5 = first[use[which]], second[use[which]], first[pos], second[pos]
         ok = (k4 >= k3) & allowed[k4] & allowed[k5]
         for x, y in ((k2, k4), (k2, k5), (k3, k4), (k3, k5)):
             ok &= compatible[x, y]
         k2, k3, k4, k5 = k2[ok], k3[ok], k4[ok], k5[ok]
+        # the linear key can alias vectors outside the box: check c1 = 0 itself
+        ok = np.all(S[p1] + S[k2] + S[k3] + S[k4] + S[k5] == 0, axis=1)
         c2 = c_single[p1] + c_single[k2] + c_single[k3] + c_single[k4] + c_single[k5]
-        ok = np.all(c2 <= C2_TX, axis=1)
+        ok &= np.all(c2 <= C2_TX, axis=1)
         matches += int(ok.sum())
         if ok.any():
             rows = np.stack([np.full(ok.sum(), p1), k2[ok], k3[ok], k4[ok], k5[ok]], axis=1)

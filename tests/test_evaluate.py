@@ -63,3 +63,14 @@ def test_lj_group_checks_the_sampler_and_the_committed_vaes():
     assert uniform.passed and uniform.value >= 0.99
     mse = [c.value for n, c in checks.items() if "test MSE of distances" in n]
     assert len(mse) == 5 and all(0 < m < 5 for m in mse)  # sigma^2; the data's variance is 3.9
+
+
+def test_slm_group_checks_the_geometry_the_stored_scan_and_the_latent_spaces():
+    """Fast mode with the committed checkpoints: the exact checks pass, and each of the four
+    networks is scored by a real classifier on its latent coordinates."""
+    checks = {c.name: c for c in evaluate.evaluate_slm(fast=True)}
+    exact = [c for name, c in checks.items() if "CICY" in name or "scan" in name]
+    assert len(exact) == 5 and all(c.passed for c in exact)
+    aucs = [c for name, c in checks.items() if "ROC AUC" in name]
+    assert len(aucs) == 4
+    assert all(0.8 < c.value <= 1.0 for c in aucs)  # well above chance (0.5)

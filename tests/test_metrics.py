@@ -1,9 +1,10 @@
 import math
 
+import numpy as np
 import pytest
 import torch
 
-from utils.metrics import per_image_mse, psnr
+from utils.metrics import latent_separation_auc, per_image_mse, psnr
 
 
 def test_per_image_mse():
@@ -24,3 +25,12 @@ def test_psnr_in_decibels():
     assert torch.allclose(psnr(clean, other), torch.tensor([20.0, 40.0]), atol=1e-4)
     assert math.isinf(psnr(clean, clean)[0].item())
     assert torch.allclose(psnr(clean * 255, other * 255, data_range=255.0), torch.tensor([20.0, 40.0]), atol=1e-3)
+
+
+def test_latent_separation_auc_is_one_for_separate_clusters_and_near_half_for_noise():
+    rng = np.random.default_rng(0)
+    labels = np.r_[np.zeros(200, bool), np.ones(200, bool)]
+    apart = np.r_[rng.normal(0, 1, (200, 2)), rng.normal(8, 1, (200, 2))]
+    mixed = rng.normal(0, 1, (400, 2))
+    assert latent_separation_auc(apart, labels) > 0.999
+    assert 0.4 < latent_separation_auc(mixed, labels) < 0.6

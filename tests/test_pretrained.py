@@ -106,3 +106,14 @@ def test_lj_vae_recipe_trains_in_fast_mode_and_improves_on_its_initial_weights(c
     torch.manual_seed(0)  # the recipe's initial weights
     untrained = DistanceMatrixVAE(4)
     assert data.distance_mse(predict(model, x)[0]) < 0.5 * data.distance_mse(predict(untrained, x)[0])
+
+
+def test_slm_recipes_train_in_fast_mode_on_models_and_random_matrices(checkpoints):
+    for kind in ("ae", "vae"):
+        model, history = pretrained.slm_network(kind, "K<5", fast=True, device="cpu")
+        assert len(history.train_loss) == 50
+        assert history.val_loss[-1] < 0.8 * history.val_loss[0]
+        _, config = load_checkpoint(checkpoints / "fast" / f"slm_{kind}_k5.pt", model)
+        assert "13,602 models" in config["data"] and "subset K<5" in config["data"]
+    with pytest.raises(ValueError, match="'ae' or 'vae'"):
+        pretrained.slm_network("gan")

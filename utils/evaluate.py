@@ -5,7 +5,8 @@
 loads the committed checkpoints (or trains them, in full mode, when absent), prints each
 metric with its target and exits with status 1 if one misses. Groups: ``mnist``
 (chapters 2, 3), ``vae`` (chapter 5; the importance-sampled likelihood takes about
-ten minutes on a laptop CPU), ``sdss`` (chapter 7) and ``lj`` (chapter 8).
+ten minutes on a laptop CPU), ``slm`` (chapter 6; full mode reruns the scan, about two
+minutes), ``sdss`` (chapter 7) and ``lj`` (chapter 8).
 """
 
 from __future__ import annotations
@@ -211,8 +212,71 @@ def evaluate_lj(fast: bool = False) -> list[Check]:
     return checks
 
 
+def evaluate_slm(fast: bool = False) -> list[Check]:
+    """Chapter 6 targets: the geometry of CICY 5302, the stored scan of models, and how well
+    the 2-D latent spaces of the autoencoder and the VAE separate models from random
+    matrices of equal norm. Full mode also reruns the scan and compares."""
+    import itertools
+
+    from utils.physics.cicy import (
+        CICY_5302, configuration_symmetries, euler_number, second_chern_class,
+        triple_intersection_numbers,
+    )
+    from utils.metrics import latent_separation_auc
+    from utils.physics.slm import check_model, conditions_table
+    from utils.physics.slm_data import slm_dataset
+    from utils.physics.slm_scan import counts_by_charge_bound, load_scan, scan_models
+    from utils.pretrained import slm_network
+
+    d = triple_intersection_numbers(CICY_5302)
+    expected = np.zeros((6, 6, 6), dtype=np.int64)
+    for r, s_, t in itertools.permutations(range(6), 3):
+        expected[r, s_, t] = 2
+    checks = [
+        _at_most("CICY 5302: entries of d_rst off the expected 2 / 0", int((d != expected).sum()),
+                 0, "d"),
+        _at_most("CICY 5302: |c2(TX)_r - 24|, largest", int(np.abs(second_chern_class(CICY_5302) - 24).max()),
+                 0, "d"),
+        Check("CICY 5302: Euler number", euler_number(CICY_5302), "= -48",
+              euler_number(CICY_5302) == -48),
+        Check("CICY 5302: symmetries of the configuration", len(configuration_symmetries(CICY_5302)),
+              "= 48", len(configuration_symmetries(CICY_5302)) == 48),
+    ]
+    scan = load_scan()
+    models = scan.models
+    table = conditions_table(models)
+    failing = int((~np.all(np.stack(list(table.values())), axis=0)).sum())
+    sample = models if not fast else models[:: max(1, len(models) // 500)]
+    failing += sum(not all(check_model(v).values()) for v in sample)
+    by_bound = counts_by_charge_bound(models)
+    checks.append(_at_most(
+        f"SLM scan |k| <= {scan.max_charge}: stored models failing a condition 1-5", failing, 0,
+        "d", f"{len(models):,} models up to order and the 48 symmetries (lecture: 17,329); "
+        f"by bound {by_bound}"))
+    if not fast:
+        fresh = scan_models(scan.max_charge)
+        checks.append(Check(f"SLM scan |k| <= {scan.max_charge}: rerun gives the stored models",
+                            len(fresh), f"= {len(models)}",
+                            bool(np.array_equal(fresh.models, models)), f"{fresh.seconds:.0f} s"))
+    for subset in ("K<5", "all"):
+        data = slm_dataset(subset)
+        x = data.one_hot("all")
+        for kind in ("ae", "vae"):
+            model, history = slm_network(kind, subset, fast=fast, device="cpu")
+            with torch.no_grad():
+                z = model.encoder(x)
+            z = (z[0] if isinstance(z, tuple) else z).numpy()
+            auc = latent_separation_auc(z, data.is_model)
+            checks.append(_at_least(
+                f"SLM {kind.upper()} ({subset}): ROC AUC, models vs random in the 2-D latent", auc,
+                0.95, ".2f", f"25-NN, 5-fold; {int(data.is_model.sum())} models, "
+                f"{int((~data.is_model).sum())} random; {len(history.train_loss)} epochs"))
+    return checks
+
+
 GROUPS: dict[str, Callable[..., list[Check]]] = {
-    "mnist": evaluate_mnist, "vae": evaluate_vae, "sdss": evaluate_sdss, "lj": evaluate_lj,
+    "mnist": evaluate_mnist, "vae": evaluate_vae, "slm": evaluate_slm, "sdss": evaluate_sdss,
+    "lj": evaluate_lj,
 }
 
 

@@ -421,6 +421,60 @@ def lj_vae(
     return load_or_train_recipe(name, make, train, full, quick, fast, retrain, device)
 
 
+def slm_cross_entropy(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Chapter 6's autoencoder loss: the categorical cross-entropy of the 30 one-hot
+    entries (decoder logits vs the input), summed over entries, averaged over the batch."""
+    from utils.losses import categorical_nll
+
+    return categorical_nll(model(x), x).mean()
+
+
+def slm_vae_loss(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Chapter 6's VAE loss: categorical cross-entropy + KL, the negative ELBO in nats."""
+    return vae_loss(model, x, likelihood="categorical")
+
+
+def slm_network(
+    kind: str = "ae",
+    subset: str = "all",
+    fast: bool | None = None,
+    retrain: bool = False,
+    device: torch.device | str | None = None,
+) -> tuple[nn.Module, History]:
+    """Schneider's dense autoencoder ("ae", :class:`SLMAutoencoder`) or its VAE ("vae",
+    :class:`SLMVAE`) on one-hot models and random matrices (chapter 6).
+
+    Data: :func:`utils.physics.slm_data.slm_dataset` with ``subset`` "K<5" or "all", the
+    80 % training split (labels unused). Full mode: 1,000 epochs ("K<5", 3,264 matrices)
+    or 300 epochs ("all", 21,763), batch 64, Adam lr 3e-3 decayed along a cosine (one to
+    three minutes on a CPU core); fast mode: 50 or 15 epochs.
+    """
+    from utils.models import SLMAutoencoder, SLMVAE
+    from utils.physics.slm_data import slm_dataset
+
+    if kind not in ("ae", "vae"):
+        raise ValueError(f"kind must be 'ae' or 'vae', got {kind!r}")
+    data = slm_dataset(subset)
+    epochs, fast_epochs = (1000, 50) if subset == "K<5" else (300, 15)
+    base = dict(model="SLMAutoencoder" if kind == "ae" else "SLMVAE", latent_dim=2,
+                data=data.source, loss="categorical cross-entropy" + (" + KL" if kind == "vae" else ""),
+                n_train=len(data.train), seed=0, batch_size=64, lr=3e-3, cosine_lr=True)
+    full, quick = base | dict(epochs=epochs), base | dict(epochs=fast_epochs)
+    loss = slm_cross_entropy if kind == "ae" else slm_vae_loss
+
+    def make() -> nn.Module:
+        torch.manual_seed(0)
+        return SLMAutoencoder() if kind == "ae" else SLMVAE()
+
+    def train(model: nn.Module, config: dict) -> History:
+        return fit(model, data.one_hot("train"), loss_fn=loss, val_data=data.one_hot("val"),
+                   epochs=config["epochs"], batch_size=config["batch_size"], lr=config["lr"],
+                   cosine_lr=config["cosine_lr"], seed=config["seed"])
+
+    name = f"slm_{kind}_{'k5' if subset == 'K<5' else 'all'}"
+    return load_or_train_recipe(name, make, train, full, quick, fast, retrain, device)
+
+
 RECIPES = {
     "lj_vae": lj_vae,
     "sdss_star_autoencoder": sdss_star_autoencoder,
@@ -430,6 +484,7 @@ RECIPES = {
     "mnist_dense_autoencoder": mnist_dense_autoencoder,
     "mnist_autoencoder": mnist_autoencoder,
     "fashion_dense_autoencoder": fashion_dense_autoencoder,
+    "slm_network": slm_network,
 }
 
 if __name__ == "__main__":  # python -m utils.pretrained NAME [LATENT_DIM]: train in full mode
@@ -437,5 +492,14 @@ if __name__ == "__main__":  # python -m utils.pretrained NAME [LATENT_DIM]: trai
 
     torch.set_num_threads(int(os.environ.get("COURSE_THREADS", torch.get_num_threads())))
     recipe = RECIPES[sys.argv[1]]
-    args = [float(a) if "." in a else int(a) for a in sys.argv[2:]]
+
+    def _argument(text: str):
+        for kind in (int, float):
+            try:
+                return kind(text)
+            except ValueError:
+                pass
+        return text  # e.g. python -m utils.pretrained slm_network vae "K<5"
+
+    args = [_argument(a) for a in sys.argv[2:]]
     recipe(*args, fast=False)

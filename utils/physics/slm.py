@@ -225,3 +225,41 @@ def from_one_hot(x, max_charge: int = ONE_HOT_MAX_CHARGE) -> np.ndarray:
     x = np.asarray(x)
     charges = x.argmax(-1) - max_charge
     return np.swapaxes(charges.reshape(len(x), 6, 5), 1, 2).astype(np.int64)
+
+
+def charge_norm(V) -> np.ndarray:
+    """The norm K = sqrt(sum_{a,r} (k_a^r)^2) of models (..., 5, 6) -> (...)."""
+    return np.sqrt((np.asarray(V, dtype=np.int64) ** 2).sum((-2, -1)))
+
+
+def random_matrices_like(models, seed: int = 0, max_charge: int | None = None) -> np.ndarray:
+    """Random c1 = 0 integer matrices with the same distribution of K^2 as ``models``.
+
+    For every value of K^2 = sum k^2 among the models (n, 5, 6), as many random matrices of
+    :func:`random_charge_matrices` (entries in [-max_charge, max_charge], default the
+    models' largest |k|) with exactly that K^2 as there are models with it. The comparison
+    set of the lecture: "random matrices of similar width", here of equal width K.
+    Deterministic for a seed; shape (n, 5, 6).
+    """
+    models = np.asarray(models, dtype=np.int64)
+    max_charge = int(np.abs(models).max()) if max_charge is None else max_charge
+    target = (models**2).sum((1, 2))
+    values, needed = np.unique(target, return_counts=True)
+    have = {int(v): [] for v in values}
+    missing = dict(zip(values.tolist(), needed.tolist()))
+    rng = np.random.default_rng(seed)
+    for _ in range(1000):
+        if not any(missing.values()):
+            break
+        draw = random_charge_matrices(500_000, max_charge, seed=int(rng.integers(2**31)))
+        k2 = (draw**2).sum((1, 2))
+        for value in [v for v, m in missing.items() if m]:
+            pick = draw[k2 == value][: missing[value]]
+            have[value].append(pick)
+            missing[value] -= len(pick)
+    else:
+        raise RuntimeError(f"could not draw random matrices with K^2 in {sorted(missing)}")
+    out = np.empty_like(models)
+    for value in values.tolist():
+        out[target == value] = np.concatenate(have[value])
+    return out

@@ -1,0 +1,98 @@
+"""The data of chapter 6: the scanned models and random matrices of the same width.
+
+:func:`slm_dataset` mixes the models of the stored scan (:mod:`utils.physics.slm_scan`)
+with as many random c1 = 0 integer matrices of the same norms K
+(:func:`utils.physics.slm.random_matrices_like`), none of them a model, brought into the same
+canonical form as the models (:func:`utils.physics.slm_scan.canonical_form`), labels them, and splits them 80/20 into
+training and validation sets with a fixed seed. ``subset="K<5"`` keeps the matrices with
+K < 5 (the left panel of the lecture's figure), ``"all"`` all of them. The random set takes
+about a minute to draw, so it is cached under the course cache with the scan it matches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..data import cache_dir
+from .slm import charge_norm, one_hot, random_matrices_like
+from .slm_scan import SCAN_FILE, canonical_form, load_scan
+
+SUBSETS = {"K<5": 5.0, "all": None}
+
+
+@dataclass
+class SLMDataset:
+    """Matrices (n, 5, 6), labels (1 = model, 0 = random) and the split, all numpy."""
+
+    matrices: np.ndarray
+    is_model: np.ndarray
+    train: np.ndarray  # indices
+    val: np.ndarray
+    source: str
+
+    def one_hot(self, which: str = "all") -> torch.Tensor:
+        """One-hot tensors (m, 30, 11) of the training, validation or all matrices."""
+        rows = {"train": self.train, "val": self.val, "all": slice(None)}[which]
+        return torch.from_numpy(one_hot(self.matrices[rows]))
+
+    @property
+    def norm(self) -> np.ndarray:
+        return charge_norm(self.matrices)
+
+
+def random_comparison(models: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Random matrices of the same norms as ``models`` that are not models themselves.
+
+    :func:`random_matrices_like`, then every draw whose canonical form is one of the
+    ``models`` (a random matrix can be a consistent model: at small K a few are) is redrawn
+    with the next seed. ``models`` must be the complete scan in canonical form. Returned in
+    canonical form, cached on disk by content and seed.
+    """
+    key = hashlib.sha256(np.ascontiguousarray(models, dtype=np.int8).tobytes()).hexdigest()[:16]
+    path = cache_dir() / "slm" / f"random_like_{key}_seed{seed}_v2.npy"
+    if path.exists():
+        cached = np.load(path)
+        if cached.shape == models.shape:
+            return cached.astype(np.int64)
+    known = {m.tobytes() for m in np.asarray(models, dtype=np.int64)}
+    random = canonical_form(random_matrices_like(models, seed=seed))
+    for attempt in range(1, 100):
+        clash = np.array([m.tobytes() in known for m in random])
+        if not clash.any():
+            break
+        random[clash] = canonical_form(random_matrices_like(models[clash], seed=seed + attempt))
+    else:
+        raise RuntimeError("could not draw random matrices that are not models")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial.npy")
+    np.save(tmp, random.astype(np.int8))
+    tmp.replace(path)
+    return random
+
+
+def slm_dataset(subset: str = "all", seed: int = 0, path=SCAN_FILE) -> SLMDataset:
+    """Models and random matrices of equal K, labelled and split 80/20 (see the module)."""
+    if subset not in SUBSETS:
+        raise ValueError(f"subset must be one of {sorted(SUBSETS)}, got {subset!r}")
+    scan = load_scan(path)
+    models = scan.models
+    # The models are stored in canonical form (bundles sorted, smallest symmetry image);
+    # the random matrices get the same treatment, or a network could tell them apart by
+    # the convention alone.
+    random = random_comparison(models, seed)
+    matrices = np.concatenate([models, random])
+    is_model = np.concatenate([np.ones(len(models), bool), np.zeros(len(random), bool)])
+    cut = SUBSETS[subset]
+    if cut is not None:
+        keep = charge_norm(matrices) < cut
+        matrices, is_model = matrices[keep], is_model[keep]
+    order = np.random.default_rng(seed).permutation(len(matrices))
+    n_train = int(round(0.8 * len(order)))
+    source = (f"{len(models):,} models of the |k| <= {scan.max_charge} scan and as many "
+              f"random matrices of equal K in canonical form (seed {seed}); subset {subset}")
+    return SLMDataset(matrices, is_model, np.sort(order[:n_train]), np.sort(order[n_train:]),
+                      source)

@@ -112,7 +112,9 @@ def test_slm_recipes_train_in_fast_mode_on_models_and_random_matrices(checkpoint
     for kind in ("ae", "vae"):
         model, history = pretrained.slm_network(kind, "K<5", fast=True, device="cpu")
         assert len(history.train_loss) == 50
-        assert history.val_loss[-1] < 0.8 * history.val_loss[0]
+        # nats per matrix: below half of a uniform guess (30 ln 11 = 72) and still improving
+        # after the first epoch
+        assert history.val_loss[-1] < 36 and history.val_loss[-1] < history.val_loss[0] - 1
         _, config = load_checkpoint(checkpoints / "fast" / f"slm_{kind}_k5.pt", model)
         assert "13,602 models" in config["data"] and "subset K<5" in config["data"]
     with pytest.raises(ValueError, match="'ae' or 'vae'"):

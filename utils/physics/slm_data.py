@@ -12,12 +12,13 @@ about a minute to draw, so it is cached under the course cache with the scan it 
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from ..data import cache_dir
+from ..data import cache_dir, write_atomic
 from .slm import charge_norm, one_hot, random_matrices_like
 from .slm_scan import SCAN_FILE, canonical_form, load_scan
 
@@ -38,10 +39,6 @@ class SLMDataset:
         """One-hot tensors (m, 30, 11) of the training, validation or all matrices."""
         rows = {"train": self.train, "val": self.val, "all": slice(None)}[which]
         return torch.from_numpy(one_hot(self.matrices[rows]))
-
-    @property
-    def norm(self) -> np.ndarray:
-        return charge_norm(self.matrices)
 
 
 def random_comparison(models: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -67,10 +64,9 @@ def random_comparison(models: np.ndarray, seed: int = 0) -> np.ndarray:
         random[clash] = canonical_form(random_matrices_like(models[clash], seed=seed + attempt))
     else:
         raise RuntimeError("could not draw random matrices that are not models")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial.npy")
-    np.save(tmp, random.astype(np.int8))
-    tmp.replace(path)
+    buffer = io.BytesIO()
+    np.save(buffer, random.astype(np.int8))
+    write_atomic(path, buffer.getvalue())
     return random
 
 

@@ -30,6 +30,7 @@ The result is cached (``.npz``) with the parameters it was made with.
 
 from __future__ import annotations
 
+import io
 import itertools
 import os
 import time
@@ -38,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data import write_atomic
 from .cicy import CICY_5302, configuration_symmetries
 from .slm import CONE_GENERATORS, GROUP_ORDER, N_FAMILIES, c2_contribution, index, slope_zero_point
 
@@ -260,16 +262,15 @@ SCAN_FILE = Path(__file__).resolve().parents[2] / "notebooks" / "data" / "slm_mo
 def save_scan(result: ScanResult, path: str | os.PathLike) -> Path:
     """Write a scan to ``path`` (.npz) with the parameters it was made with."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     names = list(result.counts)
-    tmp = path.with_name(path.name + ".partial.npz")
+    buffer = io.BytesIO()
     np.savez_compressed(
-        tmp, models=result.models.astype(np.int8), max_charge=result.max_charge,
+        buffer, models=result.models.astype(np.int8), max_charge=result.max_charge,
         scan_version=SCAN_VERSION, manifold="CICY 5302", group_order=GROUP_ORDER,
         count_names=np.array(names), count_values=np.array([result.counts[k] for k in names]),
         seconds=result.seconds,
     )
-    tmp.replace(path)  # never leave a half-written scan under the real name
+    write_atomic(path, buffer.getvalue())  # never a half-written scan under the real name
     return path
 
 

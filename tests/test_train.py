@@ -135,3 +135,81 @@ def test_the_fused_default_optimizer_takes_the_same_steps_as_plain_adam():
     for pa, pb in zip(a.parameters(), b.parameters()):
         assert torch.allclose(pa, pb, atol=1e-5), (pa - pb).abs().max()
     assert all(not torch.equal(pa, p0) for pa, p0 in zip(a.parameters(), initial))  # it did train
+
+
+def _same_start(make):
+    torch.manual_seed(0)
+    a = make()
+    b = make()
+    b.load_state_dict(a.state_dict())
+    return a, b
+
+
+def test_channels_last_is_the_default_for_conv_models_and_changes_only_the_layout(digits):
+    from utils.train import has_convolutions
+
+    x, _ = digits
+    a, b = _same_start(ConvAutoencoder)
+    assert has_convolutions(a) and not has_convolutions(nn.Linear(2, 2))
+    ha = fit(a, x[:512], epochs=1, batch_size=64, device="cpu")  # channels-last
+    hb = fit(b, x[:512], epochs=1, batch_size=64, device="cpu", channels_last=False)
+    assert math.isclose(ha.train_loss[0], hb.train_loss[0], rel_tol=1e-4)
+    assert math.isclose(evaluate(a, x[512:]), evaluate(b, x[512:]), rel_tol=1e-3)
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        # Float rounding differs; Adam turns it into at most a step of lr per update where
+        # a gradient is near zero, so 8 steps of lr 1e-3 stay within 8e-3.
+        assert (pa - pb).abs().max() <= 8e-3
+        assert pa.is_contiguous()  # handed back in the usual layout  # handed back in the usual layout
+
+
+def test_bfloat16_mixed_precision_on_a_cpu_that_has_it_trains_to_the_same_loss(digits):
+    from utils.train import cpu_has_bf16
+
+    if not cpu_has_bf16():
+        pytest.skip("this CPU has no native bfloat16; amp=True is then a no-op on CPU")
+    x, _ = digits
+    a, b = _same_start(ConvAutoencoder)
+    before = evaluate(a, x[:512])
+    fit(a, x, epochs=2, batch_size=64, lr=2e-3, device="cpu", amp=True)
+    fit(b, x, epochs=2, batch_size=64, lr=2e-3, device="cpu")
+    low, full = evaluate(a, x[:512]), evaluate(b, x[:512])
+    assert low < 0.6 * before
+    assert abs(low - full) < 0.05 * full, (low, full)  # bf16 rounding, not a different fit
+
+
+def test_compile_falls_back_to_eager_training_when_compiling_fails(digits, monkeypatch):
+    x, _ = digits
+
+    def broken_compile(model, **kwargs):
+        raise RuntimeError("no compiler on this machine")
+
+    monkeypatch.setattr(torch, "compile", broken_compile)
+    a, b = _same_start(ConvAutoencoder)
+    with pytest.warns(RuntimeWarning, match="training eagerly"):
+        ha = fit(a, x[:256], epochs=1, batch_size=64, device="cpu", compile=True)
+    hb = fit(b, x[:256], epochs=1, batch_size=64, device="cpu")
+    assert ha.train_loss == hb.train_loss
+
+
+@pytest.mark.slow
+def test_compiled_training_takes_the_same_steps_as_eager_training(digits):
+    from utils.models import StarAutoencoder
+
+    x = torch.randn(512, 5, generator=torch.Generator().manual_seed(0))
+    a, b = _same_start(StarAutoencoder)
+    ha = fit(a, x, epochs=2, batch_size=64, device="cpu", compile=True)
+    hb = fit(b, x, epochs=2, batch_size=64, device="cpu")
+    assert all(math.isclose(u, v, rel_tol=1e-4) for u, v in zip(ha.train_loss, hb.train_loss))
+
+
+def test_latent_coordinates_are_the_code_or_the_posterior_mean():
+    from utils.models import SLMAutoencoder, SLMVAE
+    from utils.train import latent_coordinates
+
+    torch.manual_seed(0)
+    x = torch.nn.functional.one_hot(torch.randint(0, 11, (50, 30)), 11).float()
+    ae, vae = SLMAutoencoder().eval(), SLMVAE().eval()
+    with torch.no_grad():
+        assert torch.allclose(latent_coordinates(ae, x, batch_size=16), ae.encoder(x))
+        mean, _ = vae.encoder(x)
+        assert torch.allclose(latent_coordinates(vae, x, batch_size=16), mean)

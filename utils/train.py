@@ -10,7 +10,9 @@ as data, sliced together, so the same loop trains
 * a classifier: ``fit(model, (x, y), loss_fn=lambda m, x, y: cross_entropy(m(x), y))``.
 
 When the data fit in the device's memory they are moved there once and batches are index
-slices (no DataLoader, no per-batch host-to-device copies).
+slices (no DataLoader, no per-batch host-to-device copies). Convolutional models train in
+the channels-last memory layout, and ``amp=True`` trains in bfloat16 mixed precision on
+CUDA and on CPUs with native bfloat16 (benchmarks/train.py measures what each buys).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import os
 import pickle
 import tempfile
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -94,11 +97,42 @@ def _batches(tensors, batch_size, device, generator, shuffle):
             yield tuple(t[index] for t in tensors)
 
 
+def cpu_has_bf16() -> bool:
+    """True when oneDNN runs bfloat16 natively on this CPU (AVX512-BF16 or AMX)."""
+    try:
+        return bool(torch.backends.mkldnn.is_available()
+                    and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
 def _autocast(device: torch.device, enabled: bool):
     if enabled and device.type == "cuda":
         dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         return torch.autocast("cuda", dtype=dtype)
+    if enabled and device.type == "cpu" and cpu_has_bf16():
+        return torch.autocast("cpu", dtype=torch.bfloat16)
     return torch.autocast(device.type, enabled=False)
+
+
+def has_convolutions(model: nn.Module) -> bool:
+    """True when ``model`` contains a 2-D (transposed) convolution."""
+    return any(isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) for m in model.modules())
+
+
+def _channels_last(batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+    return tuple(t.contiguous(memory_format=torch.channels_last) if t.dim() == 4 else t
+                 for t in batch)
+
+
+def _compiled(model: nn.Module) -> nn.Module:
+    """``torch.compile(model)``, or the model itself (with a warning) where compile fails."""
+    try:
+        return torch.compile(model)
+    except Exception as error:  # noqa: BLE001 - any failure means: train eagerly
+        warnings.warn(f"torch.compile is not available here ({error}); training eagerly",
+                      RuntimeWarning, stacklevel=3)
+        return model
 
 
 @torch.no_grad()
@@ -156,6 +190,8 @@ def fit(
     progress: bool | None = None,
     on_epoch_end: Callable[[int, History], None] | None = None,
     cosine_lr: bool = False,
+    channels_last: bool | None = None,
+    compile: bool = False,
 ) -> History:
     """Train ``model`` by minimising ``loss_fn`` with Adam (or ``optimizer``).
 
@@ -169,14 +205,18 @@ def fit(
         optimizer: an optimizer over ``model.parameters()``; overrides ``lr``.
         val_data: data evaluated with ``loss_fn`` after each epoch (model in eval mode).
         device: defaults to :func:`utils.device.get_device`.
-        amp: mixed precision (bfloat16, or float16 with loss scaling) on CUDA; ignored
-            elsewhere.
+        amp: mixed precision: bfloat16 (or float16 with loss scaling) on CUDA, bfloat16 on
+            CPUs that run it natively (:func:`cpu_has_bf16`); ignored elsewhere.
         max_steps: stop after this many optimizer steps in total (fast mode).
         seed: seeds the shuffling, so the same call gives the same batches.
         progress: show a tqdm bar; default: on, except in CI (see ``show_progress``).
         on_epoch_end: called as ``on_epoch_end(epoch, history)``.
         cosine_lr: decay the learning rate along a cosine from ``lr`` to 0 over the
             epochs (stepped once per epoch).
+        channels_last: keep the model and 4-D batches in the channels-last memory layout
+            (faster convolutions on CPU and GPU); default: on for models with convolutions.
+        compile: run the model through ``torch.compile``; falls back to eager execution,
+            with a warning, where compiling fails.
 
     Returns:
         :class:`History` with the mean training loss of each epoch, the validation loss
@@ -186,6 +226,11 @@ def fit(
 
     device = torch.device(device) if device is not None else get_device()
     model.to(device)
+    if channels_last is None:
+        channels_last = has_convolutions(model)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    forward_model = _compiled(model) if compile else model
     tensors = _as_tuple(data)
     if _fits_on_device(tensors, device):
         tensors = tuple(t.to(device) for t in tensors)
@@ -211,8 +256,19 @@ def fit(
             start = time.perf_counter()
             total, count = torch.zeros((), device=device), 0
             for batch in _batches(tensors, batch_size, device, generator, shuffle=True):
-                with _autocast(device, amp):
-                    loss = loss_fn(model, *batch)
+                if channels_last:
+                    batch = _channels_last(batch)
+                try:
+                    with _autocast(device, amp):
+                        loss = loss_fn(forward_model, *batch)
+                except Exception as error:  # noqa: BLE001 - only a compiled first step
+                    if forward_model is model or history.steps > 0:
+                        raise
+                    warnings.warn(f"torch.compile failed on the first step ({error}); "
+                                  "training eagerly", RuntimeWarning, stacklevel=2)
+                    forward_model = model
+                    with _autocast(device, amp):
+                        loss = loss_fn(forward_model, *batch)
                 if not torch.isfinite(loss):
                     raise FloatingPointError(
                         f"loss became {loss.item()} at step {history.steps}; lower the "
@@ -249,6 +305,8 @@ def fit(
                 break
     finally:
         bar.close()
+        if channels_last:
+            model.to(memory_format=torch.contiguous_format)  # checkpoints and callers as usual
     model.eval()
     return history
 
@@ -356,3 +414,10 @@ def predict(
     if outputs and isinstance(outputs[0], tuple):
         return tuple(torch.cat(parts) for parts in zip(*outputs))
     return torch.cat(outputs)
+
+
+def latent_coordinates(model: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """Encode ``x`` with ``model.encoder``: the latent code (N, d) of an autoencoder, or the
+    posterior mean of a VAE (whose encoder returns mean and log-variance), on the CPU."""
+    z = predict(model.encoder, x, batch_size)
+    return z[0] if isinstance(z, tuple) else z

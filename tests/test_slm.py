@@ -10,6 +10,7 @@ import pytest
 from utils.physics.cicy import CICY_5302, configuration_symmetries, line_bundle_index
 from utils.physics.slm import (
     CONE_GENERATORS,
+    LECTURE_MODEL,
     c2_bundle,
     check_model,
     from_one_hot,
@@ -23,11 +24,7 @@ from utils.physics.slm import (
 )
 from utils.physics.cicy import triple_intersection_numbers
 
-# The model printed in the lecture (6 x 5: rows are the P^1 factors, columns the bundles).
-LECTURE = np.array(
-    [[-1, -1, 0, 1, 1], [-1, -1, 1, 0, 1], [-1, -1, 1, 1, 0],
-     [1, 1, 0, 0, -2], [1, 1, -2, 1, -1], [1, 1, 0, -2, 0]]
-).T
+LECTURE = LECTURE_MODEL  # the model printed in the lecture
 # Neighbours of it that fail exactly one condition (found by local search, kept as cases).
 ANOMALY_ONE_COMPONENT = np.array(
     [[-1, -1, 0, 1, 1], [-1, -1, 1, 0, 1], [-1, -1, 1, 0, 1],

@@ -7,7 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
-from utils.physics.slm import check_model, conditions_table, slope_zero_point
+from utils.physics.slm import (
+    LECTURE_MODEL, check_model, cohomology_condition, conditions_table, slope_zero_point, spectrum,
+)
 from utils.physics.slm_scan import (
     SCAN_FILE,
     SYMMETRIES,
@@ -21,10 +23,7 @@ from utils.physics.slm_scan import (
     unique_models,
 )
 
-LECTURE = np.array(
-    [[-1, -1, 0, 1, 1], [-1, -1, 1, 0, 1], [-1, -1, 1, 1, 0],
-     [1, 1, 0, 0, -2], [1, 1, -2, 1, -1], [1, 1, 0, -2, 0]]
-).T
+LECTURE = LECTURE_MODEL
 
 
 def _closure(bundles) -> np.ndarray:
@@ -100,6 +99,8 @@ def test_scan_agrees_with_brute_force_on_a_list_of_bundles(case):
     brute = _brute_force(bundles)
     result = scan_models(2, bundles=bundles, workers=1)
     assert np.array_equal(result.models, brute)
+    assert np.array_equal(result.spectrum, spectrum(brute).reshape(-1, 4))
+    assert result.counts["models after 1-6"] == result.passes_condition_6.sum()
     if case == "orbits of small models":
         assert len(brute) >= 10
     else:
@@ -120,6 +121,15 @@ def test_a_scan_survives_a_round_trip_through_disk(tmp_path):
     assert again.counts == result.counts and again.max_charge == 1
     with pytest.raises(FileNotFoundError, match="python -m utils.physics.slm_scan"):
         load_scan(tmp_path / "missing.npz")
+    small = scan_models(2, bundles=_small_orbit_bundles(), workers=1)
+    assert len(small) and small.spectrum.shape == (len(small), 4)
+    again = load_scan(save_scan(small, tmp_path / "small.npz"))
+    assert np.array_equal(again.spectrum, small.spectrum)
+    assert np.array_equal(again.n_higgs, small.spectrum[:, 3])
+    bare = scan_models(1, workers=1, cohomology=False)
+    assert "models after 1-6" not in bare.counts
+    with pytest.raises(ValueError, match="without cohomology"):
+        bare.passes_condition_6
 
 
 def test_the_stored_scan_holds_distinct_consistent_models():
@@ -136,3 +146,31 @@ def test_the_stored_scan_holds_distinct_consistent_models():
         assert all(check_model(V).values())
     assert any(np.array_equal(m, canonical_form(LECTURE)) for m in models)
     assert sum(counts_by_charge_bound(models).values()) >= len(models)
+
+
+def test_the_stored_spectra_are_physical_and_do_not_depend_on_the_frame():
+    result = load_scan(SCAN_FILE)
+    s = result.spectrum
+    assert s.shape == (len(result), 4) and (s >= 0).all()
+    # n_10 - n_10bar = n_5bar - n_5 = 3 |Gamma|: three net families of 10 and of 5bar
+    assert (s[:, 0] - s[:, 1] == 12).all() and (s[:, 2] - s[:, 3] == 12).all()
+    passes = result.passes_condition_6
+    assert result.counts["models after 1-6"] == passes.sum()
+    assert 0 < passes.sum() < len(result)  # condition 6 is a real cut
+    # a model moved by a symmetry and reordered has the same spectrum
+    rng = np.random.default_rng(1)
+    pick = rng.choice(len(result), 100, replace=False)
+    moved = np.stack([result.models[i][rng.permutation(5)][:, SYMMETRIES[rng.integers(48)]]
+                      for i in pick])
+    assert np.array_equal(spectrum(moved), s[pick])
+    assert np.array_equal(cohomology_condition(moved), passes[pick])
+
+
+def test_model_index_finds_stored_models_and_nothing_else():
+    from utils.physics.slm_scan import model_index
+
+    models = load_scan(SCAN_FILE).models
+    pick = np.array([0, 7, len(models) - 1])
+    assert model_index(models, models[pick]).tolist() == pick.tolist()
+    assert model_index(models, canonical_form(JOINTLY_UNSTABLE)).tolist() == -1
+    assert model_index(models, models[pick].reshape(1, 3, 5, 6)).shape == (1, 3)

@@ -223,10 +223,12 @@ def evaluate_slm(fast: bool = False) -> list[Check]:
         triple_intersection_numbers,
     )
     from utils.metrics import latent_separation_auc
-    from utils.physics.slm import check_model, conditions_table
+    from utils.physics.cohomology import LineBundleCohomology
+    from utils.physics.slm import check_model, cohomology_condition, conditions_table, spectrum
     from utils.physics.slm_data import slm_dataset
     from utils.physics.slm_scan import counts_by_charge_bound, load_scan, scan_models
     from utils.pretrained import slm_network
+    from utils.train import latent_coordinates
 
     d = triple_intersection_numbers(CICY_5302)
     expected = np.zeros((6, 6, 6), dtype=np.int64)
@@ -242,6 +244,9 @@ def evaluate_slm(fast: bool = False) -> list[Check]:
         Check("CICY 5302: symmetries of the configuration", len(configuration_symmetries(CICY_5302)),
               "= 48", len(configuration_symmetries(CICY_5302)) == 48),
     ]
+    hodge = LineBundleCohomology(CICY_5302).hodge_numbers()
+    checks.append(Check("CICY 5302: h11 and h21 from line-bundle cohomology", hodge[1],
+                        "= (6, 30)", hodge == (6, 30), f"pyCICY gives {hodge}"))
     scan = load_scan()
     models = scan.models
     table = conditions_table(models)
@@ -253,19 +258,28 @@ def evaluate_slm(fast: bool = False) -> list[Check]:
         f"SLM scan |k| <= {scan.max_charge}: stored models failing a condition 1-5", failing, 0,
         "d", f"{len(models):,} models up to order and the 48 symmetries (lecture: 17,329); "
         f"by bound {by_bound}"))
+    pick = np.arange(len(models)) if not fast else np.arange(0, len(models), max(1, len(models) // 500))
+    fresh_spectra = spectrum(models[pick])
+    wrong = int(np.any(fresh_spectra != scan.spectrum[pick], axis=1).sum())
+    wrong += int((scan.spectrum[:, 0] - scan.spectrum[:, 1] != 12).sum()
+                 + (scan.spectrum[:, 2] - scan.spectrum[:, 3] != 12).sum())
+    passes = cohomology_condition(spectra=scan.spectrum)
+    checks.append(_at_most(
+        f"SLM scan |k| <= {scan.max_charge}: stored spectra wrong or without 3 net families",
+        wrong, 0, "d", f"{int(passes.sum()):,} of {len(models):,} models pass condition 6 "
+        f"(no anti-10, n_H >= 1); {len(pick):,} spectra recomputed"))
     if not fast:
         fresh = scan_models(scan.max_charge)
+        same = bool(np.array_equal(fresh.models, models)
+                    and np.array_equal(fresh.spectrum, scan.spectrum))
         checks.append(Check(f"SLM scan |k| <= {scan.max_charge}: rerun gives the stored models",
-                            len(fresh), f"= {len(models)}",
-                            bool(np.array_equal(fresh.models, models)), f"{fresh.seconds:.0f} s"))
+                            len(fresh), f"= {len(models)}", same, f"{fresh.seconds:.0f} s"))
     for subset in ("K<5", "all"):
         data = slm_dataset(subset)
         x = data.one_hot("all")
         for kind in ("ae", "vae"):
             model, history = slm_network(kind, subset, fast=fast, device="cpu")
-            with torch.no_grad():
-                z = model.encoder(x)
-            z = (z[0] if isinstance(z, tuple) else z).numpy()
+            z = latent_coordinates(model, x).numpy()
             auc = latent_separation_auc(z, data.is_model)
             checks.append(_at_least(
                 f"SLM {kind.upper()} ({subset}): ROC AUC, models vs random in the 2-D latent", auc,

@@ -6,5 +6,7 @@ distances (chapter 8).
 ``cicy``: topology of favourable complete-intersection Calabi-Yau threefolds (intersection
 numbers, Chern classes, line-bundle index, configuration symmetries) and the CICY list.
 ``slm``: the consistency conditions of heterotic SU(5) line-bundle models on CICY 5302
-(chapter 6). Still to come: line-bundle cohomology and the complete scan of models.
+(chapter 6).
+``cohomology``: line-bundle cohomology h^q(X, O_X(k)) on CICY threefolds (pyCICY, wrapped).
+``slm_scan``: the complete scan of models up to a charge bound, with their spectra.
 """

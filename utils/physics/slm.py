@@ -15,7 +15,11 @@ as used by Deen, He, Lee and Lukas (arXiv:2003.13339), with |Gamma| = 4:
    componentwise condition c2(V)_r <= c2(TX)_r = 24, with
    c2(V)_r = -d_rst sum_a k_a^s k_a^t / 2;
 5. ``stability``: a Kahler class t > 0 at which every L_a has slope zero,
-   mu(L_a) = d_rst k_a^r t^s t^t = 0 (then V is poly-stable with vanishing slope).
+   mu(L_a) = d_rst k_a^r t^s t^t = 0 (then V is poly-stable with vanishing slope);
+6. ``cohomology`` (:func:`spectrum`, :func:`cohomology_condition`): no anti-10 multiplets,
+   h^2(X, L_a) = 0 for every a, and at least one Higgs doublet pair,
+   n_H = sum_{a<b} h^2(X, L_a x L_b) >= 1. It needs line-bundle cohomology
+   (:mod:`utils.physics.cohomology`), so it is kept apart from the cheap conditions 1-5.
 
 On CICY 5302, d_rst = 2 for r, s, t distinct, so mu(L) = 4 k . s(t) with
 s_i(t) = e2(t without t_i), the second elementary symmetric polynomial of the other five
@@ -42,6 +46,12 @@ from .cicy import CICY_5302, line_bundle_index, second_chern_class, triple_inter
 GROUP_ORDER = 4
 N_FAMILIES = 3
 CONDITIONS = ("c1", "index", "pairs", "anomaly", "stability")
+
+# The model printed in the lecture, as (5, 6): row a is k_a (the lecture's 6 x 5, transposed).
+LECTURE_MODEL = np.array(
+    [[-1, -1, 0, 1, 1], [-1, -1, 1, 0, 1], [-1, -1, 1, 1, 0],
+     [1, 1, 0, 0, -2], [1, 1, -2, 1, -1], [1, 1, 0, -2, 0]]
+).T
 
 _D = triple_intersection_numbers(CICY_5302)
 _C2X = second_chern_class(CICY_5302)
@@ -181,6 +191,37 @@ def conditions_table(V) -> dict[str, np.ndarray]:
     }
 
 
+SPECTRUM = ("10", "10bar", "5bar", "5")
+
+
+def spectrum(V) -> np.ndarray:
+    """SU(5) multiplets of models (..., 5, 6) on X, before the quotient by Gamma: (..., 4).
+
+    n_10 = sum_a h^1(L_a), n_10bar = sum_a h^2(L_a), n_5bar = sum_{a<b} h^1(L_a x L_b) and
+    n_5 = sum_{a<b} h^2(L_a x L_b) (the 5 of the Higgs pairs, n_H). For a model,
+    n_10 - n_10bar = n_5bar - n_5 = 12 = 3 |Gamma|: three families downstairs.
+    """
+    from .cohomology import cohomology_table
+
+    V = np.asarray(V, dtype=np.int64)
+    if V.shape[-2:] != (5, 6):
+        raise ValueError(f"models have shape (..., 5, 6), got {V.shape}")
+    a, b = np.triu_indices(5, 1)
+    h_single = cohomology_table(CICY_5302, V)  # (..., 5, 4)
+    h_pair = cohomology_table(CICY_5302, V[..., a, :] + V[..., b, :])  # (..., 10, 4)
+    return np.stack([h_single[..., 1].sum(-1), h_single[..., 2].sum(-1),
+                     h_pair[..., 1].sum(-1), h_pair[..., 2].sum(-1)], axis=-1)
+
+
+def cohomology_condition(V=None, spectra=None) -> np.ndarray:
+    """Condition 6 (boolean, (...)): no anti-10 and at least one Higgs pair.
+
+    Pass models (..., 5, 6), or their :func:`spectrum` as ``spectra`` to skip recomputing.
+    """
+    spectra = spectrum(V) if spectra is None else np.asarray(spectra)
+    return (spectra[..., 1] == 0) & (spectra[..., 3] >= 1)
+
+
 def random_charge_matrices(n: int, max_charge: int = 5, seed: int = 0) -> np.ndarray:
     """n random integer models (n, 5, 6) with entries in [-max_charge, max_charge], c1 = 0.
 
@@ -232,34 +273,68 @@ def charge_norm(V) -> np.ndarray:
     return np.sqrt((np.asarray(V, dtype=np.int64) ** 2).sum((-2, -1)))
 
 
+def _tilted_c1_zero_matrices(n: int, max_charge: int, lam: float,
+                             rng: np.random.Generator) -> np.ndarray:
+    """Random c1 = 0 matrices whose probability is proportional to exp(-lam K^2).
+
+    The first four bundles get independent entries with P(k) ~ exp(-lam k^2); the fifth is
+    minus their sum, kept when in range and then with probability proportional to
+    exp(-lam |k_5|^2). The weight of a matrix is then
+    exp(-lam K^2): constant on every set of fixed K^2, so *conditioned on K^2* these are
+    exactly as uniform as :func:`random_charge_matrices` conditioned on K^2.
+    """
+    charges = np.arange(-max_charge, max_charge + 1)
+    weights = np.exp(-lam * charges**2)
+    draw = rng.choice(charges, size=(n, 5, 6), p=weights / weights.sum())
+    draw[:, 4] = -draw[:, :4].sum(1)
+    inside = np.all(np.abs(draw[:, 4]) <= max_charge, axis=1)
+    fifth = (draw[:, 4] ** 2).sum(1)
+    largest = 0 if lam >= 0 else 6 * max_charge**2  # so that the probability is <= 1
+    keep = inside & (rng.random(n) < np.exp(-lam * (fifth - largest)))
+    return draw[keep]
+
+
+def _tilt_for(k2: float, max_charge: int) -> float:
+    """The lam at which an entry's mean k^2 is k2 / 30 (bisection; lam < 0 widens)."""
+    charges = np.arange(-max_charge, max_charge + 1) ** 2
+    low, high = -3.0, 5.0
+    for _ in range(60):
+        lam = (low + high) / 2
+        w = np.exp(-lam * (charges - charges.mean()))
+        if (charges * w).sum() / w.sum() * 30 > k2:
+            low = lam
+        else:
+            high = lam
+    return (low + high) / 2
+
+
 def random_matrices_like(models, seed: int = 0, max_charge: int | None = None) -> np.ndarray:
     """Random c1 = 0 integer matrices with the same distribution of K^2 as ``models``.
 
-    For every value of K^2 = sum k^2 among the models (n, 5, 6), as many random matrices of
-    :func:`random_charge_matrices` (entries in [-max_charge, max_charge], default the
-    models' largest |k|) with exactly that K^2 as there are models with it. The comparison
-    set of the lecture: "random matrices of similar width", here of equal width K.
-    Deterministic for a seed; shape (n, 5, 6).
+    For every value of K^2 = sum k^2 among the models (n, 5, 6), as many random matrices
+    with exactly that K^2 as there are models with it, each uniform among the c1 = 0
+    matrices with entries in [-max_charge, max_charge] (default: the models' largest |k|)
+    and that K^2, the conditional distribution of :func:`random_charge_matrices`. The
+    comparison set of the lecture: "random matrices of similar width", here of equal width
+    K. Small K^2 are rare among uniform matrices, so each value is drawn from a
+    distribution tilted towards it (:func:`_tilted_c1_zero_matrices`), which leaves the
+    distribution conditioned on K^2 unchanged. Deterministic for a seed; shape (n, 5, 6).
     """
     models = np.asarray(models, dtype=np.int64)
     max_charge = int(np.abs(models).max()) if max_charge is None else max_charge
     target = (models**2).sum((1, 2))
     values, needed = np.unique(target, return_counts=True)
-    have = {int(v): [] for v in values}
-    missing = dict(zip(values.tolist(), needed.tolist()))
     rng = np.random.default_rng(seed)
-    for _ in range(1000):
-        if not any(missing.values()):
-            break
-        draw = random_charge_matrices(500_000, max_charge, seed=int(rng.integers(2**31)))
-        k2 = (draw**2).sum((1, 2))
-        for value in [v for v, m in missing.items() if m]:
-            pick = draw[k2 == value][: missing[value]]
-            have[value].append(pick)
-            missing[value] -= len(pick)
-    else:
-        raise RuntimeError(f"could not draw random matrices with K^2 in {sorted(missing)}")
     out = np.empty_like(models)
-    for value in values.tolist():
-        out[target == value] = np.concatenate(have[value])
+    for value, count in zip(values.tolist(), needed.tolist()):
+        lam = _tilt_for(value, max_charge)
+        found = []
+        for _ in range(1000):
+            draw = _tilted_c1_zero_matrices(200_000, max_charge, lam, rng)
+            found.append(draw[(draw**2).sum((1, 2)) == value])
+            if sum(map(len, found)) >= count:
+                break
+        else:
+            raise RuntimeError(f"could not draw random matrices with K^2 = {value}")
+        out[target == value] = np.concatenate(found)[:count]
     return out

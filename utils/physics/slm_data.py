@@ -20,7 +20,7 @@ import torch
 
 from ..data import cache_dir, write_atomic
 from .slm import charge_norm, one_hot, random_matrices_like
-from .slm_scan import SCAN_FILE, canonical_form, load_scan
+from .slm_scan import SCAN_FILE, canonical_form, load_scan, model_index
 
 SUBSETS = {"K<5": 5.0, "all": None}
 
@@ -50,15 +50,14 @@ def random_comparison(models: np.ndarray, seed: int = 0) -> np.ndarray:
     canonical form, cached on disk by content and seed.
     """
     key = hashlib.sha256(np.ascontiguousarray(models, dtype=np.int8).tobytes()).hexdigest()[:16]
-    path = cache_dir() / "slm" / f"random_like_{key}_seed{seed}_v2.npy"
+    path = cache_dir() / "slm" / f"random_like_{key}_seed{seed}_v3.npy"
     if path.exists():
         cached = np.load(path)
         if cached.shape == models.shape:
             return cached.astype(np.int64)
-    known = {m.tobytes() for m in np.asarray(models, dtype=np.int64)}
     random = canonical_form(random_matrices_like(models, seed=seed))
     for attempt in range(1, 100):
-        clash = np.array([m.tobytes() in known for m in random])
+        clash = model_index(models, random) >= 0
         if not clash.any():
             break
         random[clash] = canonical_form(random_matrices_like(models[clash], seed=seed + attempt))

@@ -24,6 +24,9 @@ How the scan stays small (each step is exact, nothing is sampled):
 4. The survivors get the remaining pair checks and condition 4 (vectorised), are put in
    canonical form and deduplicated, and only then each gets the stability linear program
    of condition 5.
+5. Every model of 1-5 gets its :func:`~utils.physics.slm.spectrum` (line-bundle
+   cohomology, one pyCICY call per distinct bundle orbit), which decides condition 6 and
+   labels the model with its number of Higgs pairs n_H.
 
 The result is cached (``.npz``) with the parameters it was made with.
 """
@@ -41,9 +44,12 @@ import numpy as np
 
 from ..data import write_atomic
 from .cicy import CICY_5302, configuration_symmetries
-from .slm import CONE_GENERATORS, GROUP_ORDER, N_FAMILIES, c2_contribution, index, slope_zero_point
+from .slm import (
+    CONE_GENERATORS, GROUP_ORDER, N_FAMILIES, c2_contribution, cohomology_condition, index,
+    slope_zero_point, spectrum,
+)
 
-SCAN_VERSION = 1
+SCAN_VERSION = 2  # 2: with the spectrum of every model (condition 6)
 INDEX_TARGET = -N_FAMILIES * GROUP_ORDER  # -12
 C2_TX = 24
 SYMMETRIES = np.array(configuration_symmetries(CICY_5302))  # (48, 6)
@@ -128,12 +134,27 @@ class ScanResult:
     """Models found by :func:`scan_models` and the numbers of each stage."""
 
     max_charge: int
-    models: np.ndarray  # (n, 5, 6) canonical, sorted
+    models: np.ndarray  # (n, 5, 6) canonical, sorted: the models of conditions 1-5
     counts: dict = field(default_factory=dict)
     seconds: float = 0.0
+    spectrum: np.ndarray | None = None  # (n, 4): n_10, n_10bar, n_5bar, n_5 (= n_H)
 
     def __len__(self) -> int:
         return len(self.models)
+
+    @property
+    def passes_condition_6(self) -> np.ndarray:
+        """Boolean (n,): no anti-10 and n_H >= 1 (needs the spectrum)."""
+        if self.spectrum is None:
+            raise ValueError("this scan was made without cohomology (cohomology=False)")
+        return cohomology_condition(spectra=self.spectrum)
+
+    @property
+    def n_higgs(self) -> np.ndarray:
+        """Number of Higgs pairs n_H of every model (n,), before the quotient by Gamma."""
+        if self.spectrum is None:
+            raise ValueError("this scan was made without cohomology (cohomology=False)")
+        return self.spectrum[:, 3]
 
 
 def _stable_mask(V: np.ndarray, workers: int) -> np.ndarray:
@@ -151,7 +172,7 @@ def _stable_chunk(V: np.ndarray) -> np.ndarray:
 
 
 def scan_models(max_charge: int = 2, bundles=None, workers: int | None = None,
-                progress: bool = False) -> ScanResult:
+                progress: bool = False, cohomology: bool = True) -> ScanResult:
     """Every model (conditions 1-5) with charges |k| <= max_charge, once each.
 
     bundles: an explicit list of candidate charge vectors (n, 6) instead of the whole box
@@ -159,7 +180,8 @@ def scan_models(max_charge: int = 2, bundles=None, workers: int | None = None,
     force). Returns a :class:`ScanResult` whose counts give, for each stage, how many
     candidates were left: single bundles, orbit representatives, compatible pairs, matches
     of the meet in the middle after conditions 1-4 (with repetitions), distinct models after
-    1-4, and models after 1-5.
+    1-4, models after 1-5 and (with ``cohomology``) models after 1-6; ``spectrum`` holds
+    every 1-5 model's multiplet counts.
     """
     start = time.perf_counter()
     if bundles is None:
@@ -249,7 +271,12 @@ def scan_models(max_charge: int = 2, bundles=None, workers: int | None = None,
     stable = _stable_mask(candidates, workers) if len(candidates) else np.zeros(0, bool)
     models = candidates[stable]
     counts["models after 1-5"] = len(models)
-    return ScanResult(max_charge, models.astype(np.int8), counts, time.perf_counter() - start)
+    spectra = None
+    if cohomology:
+        spectra = spectrum(models) if len(models) else np.zeros((0, 4), np.int64)
+        counts["models after 1-6"] = int(cohomology_condition(spectra=spectra).sum())
+    return ScanResult(max_charge, models.astype(np.int8), counts, time.perf_counter() - start,
+                      spectra)
 
 
 # --------------------------------------------------------------------------------------
@@ -269,6 +296,7 @@ def save_scan(result: ScanResult, path: str | os.PathLike) -> Path:
         scan_version=SCAN_VERSION, manifold="CICY 5302", group_order=GROUP_ORDER,
         count_names=np.array(names), count_values=np.array([result.counts[k] for k in names]),
         seconds=result.seconds,
+        **({} if result.spectrum is None else {"spectrum": result.spectrum.astype(np.int16)}),
     )
     write_atomic(path, buffer.getvalue())  # never a half-written scan under the real name
     return path
@@ -280,7 +308,8 @@ def load_scan(path: str | os.PathLike = SCAN_FILE) -> ScanResult:
     if not path.exists():
         raise FileNotFoundError(
             f"No scan at {path}. Make one with `python -m utils.physics.slm_scan "
-            f"--max-charge 2 --out {path}` (about two minutes on two cores)."
+            f"--max-charge 3 --out {path}` (the course's scan: about 40 minutes and 8 GB on "
+            "two cores; --max-charge 2 takes about two minutes)."
         )
     with np.load(path) as data:
         version = int(data["scan_version"])
@@ -288,8 +317,24 @@ def load_scan(path: str | os.PathLike = SCAN_FILE) -> ScanResult:
             raise ValueError(f"{path} was made by scan version {version}, this code is "
                              f"version {SCAN_VERSION}: rerun python -m utils.physics.slm_scan")
         counts = dict(zip(data["count_names"].tolist(), data["count_values"].tolist()))
+        spectra = data["spectrum"].astype(np.int64) if "spectrum" in data.files else None
         return ScanResult(int(data["max_charge"]), data["models"].astype(np.int64), counts,
-                          float(data["seconds"]))
+                          float(data["seconds"]), spectra)
+
+
+def model_index(models, V) -> np.ndarray:
+    """Where each matrix of ``V`` (..., 5, 6) sits in ``models`` (n, 5, 6), or -1.
+
+    Both must be in :func:`canonical_form` (the stored scan is); returns an integer array
+    of shape (...). ``model_index(scan.models, canonical_form(V)) >= 0`` asks "is this a
+    model of the scan?".
+    """
+    models = np.asarray(models, dtype=np.int64)
+    V = np.asarray(V, dtype=np.int64)
+    position = {m.tobytes(): i for i, m in enumerate(models.reshape(-1, 30))}
+    flat = V.reshape(-1, 30)
+    found = np.array([position.get(v.tobytes(), -1) for v in flat], dtype=np.int64)
+    return found.reshape(V.shape[:-2])
 
 
 def counts_by_charge_bound(models) -> dict[int, int]:

@@ -185,13 +185,18 @@ def test_an_executed_lecture_notebook_shows_its_figures(browser, lab):
         expected = sum(1 for c in nbformat.read(REPO / "notebooks" / LECTURE, as_version=4).cells
                        if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {}))
         assert expected >= 4
-        # JupyterLab renders lazily: scroll through the notebook so every output is attached
-        for _ in range(60):
-            page.mouse.wheel(0, 1500)
-            page.wait_for_timeout(100)
+        # JupyterLab renders cells lazily (and slower on a busy machine): keep scrolling
+        # down until every output is attached and every image has loaded, or time runs out
         images = page.locator(".jp-OutputArea-output img")
+        loaded = "imgs => imgs.map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            page.mouse.wheel(0, 1500)
+            page.wait_for_timeout(200)
+            if images.count() >= expected and all(done for done, _, _ in images.evaluate_all(loaded)):
+                break
         assert images.count() == expected, (images.count(), expected)
-        sizes = images.evaluate_all("imgs => imgs.map(i => [i.complete, i.naturalWidth, i.naturalHeight])")
+        sizes = images.evaluate_all(loaded)
         assert all(done and w > 100 and h > 100 for done, w, h in sizes), sizes
         stderr = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
         assert stderr.count() == 0, stderr.all_inner_texts()

@@ -16,6 +16,7 @@ from utils.physics.cicy import (
     euler_number,
     line_bundle_index,
     load_cicy_list,
+    orbit_representatives,
     second_chern_class,
     triple_intersection_numbers,
     with_dimensions,
@@ -79,6 +80,21 @@ def test_configuration_symmetries_form_the_expected_groups():
     assert (1, 0, 2, 3, 4, 5) in as_set and (2, 3, 0, 1, 4, 5) in as_set
     assert (0, 2, 1, 3, 4, 5) not in as_set  # mixes two different pairs of rows
     assert configuration_symmetries(QUINTIC) == [(0,)]
+
+
+def test_orbit_representatives_are_the_smallest_image_and_label_the_orbits():
+    group = np.array(configuration_symmetries(CICY_5302))
+    rng = np.random.default_rng(0)
+    ks = rng.integers(-40, 41, size=(300, 6))  # wide charges: no packing into one code
+    reps = orbit_representatives(ks, group)
+    for k, rep in zip(ks, reps):
+        images = sorted(tuple(k[list(g)]) for g in group)
+        assert tuple(rep) == images[0]
+    moved = ks[np.arange(300)[:, None], group[rng.integers(0, 48, 300)]]
+    assert np.array_equal(orbit_representatives(moved, group), reps)  # same orbit, same label
+    assert orbit_representatives(ks.reshape(3, 100, 6), group).shape == (3, 100, 6)
+    with pytest.raises(ValueError, match=r"\(\|G\|, 6\)"):
+        orbit_representatives(ks, group[:, :5])
 
 
 @pytest.mark.parametrize(

@@ -70,7 +70,7 @@ def test_slm_group_checks_the_geometry_the_stored_scan_and_the_latent_spaces():
     networks is scored by a real classifier on its latent coordinates."""
     checks = {c.name: c for c in evaluate.evaluate_slm(fast=True)}
     exact = [c for name, c in checks.items() if "CICY" in name or "scan" in name]
-    assert len(exact) == 7 and all(c.passed for c in exact)
+    assert len(exact) == 8 and all(c.passed for c in exact)
     aucs = [c for name, c in checks.items() if "ROC AUC" in name]
     assert len(aucs) == 4
     assert all(0.8 < c.value <= 1.0 for c in aucs)  # well above chance (0.5)

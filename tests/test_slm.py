@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
+from slm_cases import ANOMALY_ONE_COMPONENT, JOINTLY_UNSTABLE, PAIR_5BAR
 from utils.physics.cicy import CICY_5302, configuration_symmetries, line_bundle_index
 from utils.physics.slm import (
     CONE_GENERATORS,
@@ -25,19 +26,6 @@ from utils.physics.slm import (
 from utils.physics.cicy import triple_intersection_numbers
 
 LECTURE = LECTURE_MODEL  # the model printed in the lecture
-# Neighbours of it that fail exactly one condition (found by local search, kept as cases).
-ANOMALY_ONE_COMPONENT = np.array(
-    [[-1, -1, 0, 1, 1], [-1, -1, 1, 0, 1], [-1, -1, 1, 0, 1],
-     [1, 1, -1, 1, -2], [1, 1, -2, 1, -1], [1, 1, 0, -2, 0]]
-).T
-JOINTLY_UNSTABLE = np.array(
-    [[-1, 0, -1, 1, 1], [-1, -1, 1, 0, 1], [-1, -1, 1, 1, 0],
-     [1, 0, 1, 0, -2], [1, 1, -2, 1, -1], [1, 1, 0, -2, 0]]
-).T
-PAIR_5BAR = np.array(
-    [[-1, -1, 0, 1, 1], [-1, -1, 1, 0, 1], [-1, -1, 1, 0, 1],
-     [1, 1, 0, 0, -2], [1, 1, -2, 1, -1], [1, 1, 0, -2, 0]]
-).T
 
 
 def test_the_lectures_model_passes_every_condition():

@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
+from slm_cases import JOINTLY_UNSTABLE  # passes conditions 1-4, fails 5
 from utils.physics.slm import (
     LECTURE_MODEL, check_model, cohomology_condition, conditions_table, slope_zero_point, spectrum,
 )
@@ -69,12 +70,6 @@ def test_single_bundle_candidates_keep_every_bundle_of_the_lecture_model():
     assert anomaly_weight(LECTURE).sum() <= 36
     with pytest.raises(ValueError, match="max_charge"):
         single_bundle_candidates(0)
-
-
-JOINTLY_UNSTABLE = np.array(  # passes conditions 1-4, fails 5 (as in test_slm)
-    [[-1, 0, -1, 1, 1], [-1, -1, 1, 0, 1], [-1, -1, 1, 1, 0],
-     [1, 0, 1, 0, -2], [1, 1, -2, 1, -1], [1, 1, 0, -2, 0]]
-).T
 
 
 def _small_orbit_bundles(limit: int = 90) -> np.ndarray:

@@ -185,6 +185,31 @@ def configuration_symmetries(config) -> list[tuple[int, ...]]:
     return group
 
 
+def orbit_representatives(ks, symmetries) -> np.ndarray:
+    """The lexicographically smallest image ``k[sigma]`` of each charge vector over a group.
+
+    Args:
+        ks: integer charges (..., m).
+        symmetries: the group as permutations of the m factors, (|G|, m), e.g.
+            :func:`configuration_symmetries`.
+    Returns:
+        (..., m): two charge vectors lie in the same orbit exactly when their
+        representatives are equal.
+    """
+    ks = np.asarray(ks, dtype=np.int64)
+    symmetries = np.asarray(symmetries, dtype=np.int64)
+    if symmetries.ndim != 2 or symmetries.shape[1] != ks.shape[-1]:
+        raise ValueError(f"symmetries must have shape (|G|, {ks.shape[-1]}) to act on charges "
+                         f"of length {ks.shape[-1]}, got {symmetries.shape}")
+    flat = ks.reshape(-1, ks.shape[-1])
+    images = flat[:, symmetries]  # (n, |G|, m)
+    alive = np.ones(images.shape[:2], dtype=bool)
+    for r in range(images.shape[-1]):  # keep the images that are smallest so far, column by column
+        values = np.where(alive, images[..., r], np.iinfo(np.int64).max)
+        alive &= values == values.min(axis=1, keepdims=True)
+    return images[np.arange(len(flat)), alive.argmax(axis=1)].reshape(ks.shape)
+
+
 # --------------------------------------------------------------------------------------
 # The list of CICY threefolds
 # --------------------------------------------------------------------------------------

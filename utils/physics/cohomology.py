@@ -28,7 +28,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .cicy import _split, configuration_symmetries
+from .cicy import _split, configuration_symmetries, orbit_representatives
 
 _PIN = "pyCICY==0.5.2"
 
@@ -118,12 +118,7 @@ class LineBundleCohomology:
     def canonical(self, ks) -> np.ndarray:
         """The smallest image of each charge vector under the symmetries, (n, m)."""
         ks = self._charges(ks).reshape(-1, self.n_factors)
-        images = ks[:, self.symmetries]  # (n, |G|, m)
-        codes = np.zeros(images.shape[:2], dtype=np.int64)
-        span = 2 * int(np.abs(ks).max(initial=0)) + 1
-        for r in range(self.n_factors):  # lexicographic order as one exact integer code
-            codes = codes * span + (images[..., r] + span // 2)
-        return images[np.arange(len(ks)), codes.argmin(axis=1)]
+        return orbit_representatives(ks, self.symmetries)
 
     def hodge_numbers(self) -> tuple[int, int]:
         """(h^{1,1}, h^{2,1}) of X as pyCICY computes them (adjunction and Euler sequences,

@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data import write_atomic
-from .cicy import CICY_5302, configuration_symmetries
+from .cicy import CICY_5302, configuration_symmetries, orbit_representatives
 from .slm import (
     CONE_GENERATORS, GROUP_ORDER, N_FAMILIES, c2_contribution, cohomology_condition, index,
     slope_zero_point, spectrum,
@@ -201,7 +201,7 @@ def scan_models(max_charge: int = 2, bundles=None, workers: int | None = None,
     counts = {"single bundles": len(S)}
 
     own = _row_codes(S)
-    orbit = _row_codes(S[:, SYMMETRIES]).min(1)
+    orbit = _row_codes(orbit_representatives(S, SYMMETRIES))
     order = np.lexsort((own, orbit))
     S, own, orbit = S[order], own[order], orbit[order]
     n = len(S)

@@ -119,3 +119,27 @@ def test_slm_recipes_train_in_fast_mode_on_models_and_random_matrices(checkpoint
         assert "20,254 models" in config["data"] and "subset K<5" in config["data"]
     with pytest.raises(ValueError, match="'ae' or 'vae'"):
         pretrained.slm_network("gan")
+
+
+def test_the_dense_autoencoders_of_chapters_2_and_3_load_from_committed_int8_checkpoints(monkeypatch):
+    """A full build must not retrain them (issue 10): each loads, in float32, from a
+    committed checkpoint under 5 MB that stores its weight matrices in int8."""
+    monkeypatch.delenv("COURSE_CHECKPOINT_DIR", raising=False)
+    monkeypatch.setattr(pretrained, "_train_autoencoder",
+                        lambda model, config: pytest.fail(f"retrained {config}"))
+    cases = [("fashion_dense_autoencoder", 2, "fashion_dense_ae_z2")] + [
+        ("mnist_dense_autoencoder", d, f"mnist_dense_ae_z{d}") for d in (2, 4, 8, 16, 32)]
+    for recipe, latent_dim, name in cases:
+        model, history = pretrained.RECIPES[recipe](latent_dim, fast=False, device="cpu")
+        assert all(p.dtype == torch.float32 for p in model.parameters())
+        assert len(history.train_loss) == (30 if recipe.startswith("fashion") else 10)
+        path = pretrained.checkpoint_dir() / f"{name}.pt"
+        assert path.stat().st_size < 5_000_000
+        stored = torch.load(path, weights_only=True)
+        state, scales = stored["state_dict"], stored["int8_scales"]
+        for key, value in model.state_dict().items():
+            if key in scales:
+                assert state[key].dtype == torch.int8
+                assert torch.equal(value, state[key].float() * scales[key])
+            else:
+                assert value.ndim == 1 and torch.equal(value, state[key])

@@ -93,6 +93,61 @@ def test_load_or_train_trains_once_then_loads(tmp_path, digits):
     assert sorted(p.name for p in path.parent.iterdir()) == ["tiny.pt"]  # no temp files
 
 
+def test_float16_and_int8_checkpoints_are_smaller_and_load_the_same_rounded_weights(tmp_path, digits):
+    x, _ = digits
+
+    def make():
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Flatten(), nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 784),
+                             nn.Unflatten(1, (1, 28, 28)))
+
+    model = make()
+    train = lambda: fit(model, x[:256], epochs=1, batch_size=64, device="cpu")  # noqa: E731
+    full, half = tmp_path / "full.pt", tmp_path / "half.pt"
+    load_or_train(full, model, train)
+    trained = {k: v.clone() for k, v in model.state_dict().items()}
+    weights = sum(v.numel() for v in trained.values())
+    # saving in float16 hands back the rounded weights, the ones every later load gives
+    load_or_train(half, model, lambda: History(), storage_dtype=torch.float16)
+    for key, value in model.state_dict().items():
+        assert value.dtype == torch.float32
+        assert torch.equal(value, trained[key].half().float())
+        assert not torch.equal(value, trained[key])
+    assert full.stat().st_size - half.stat().st_size == pytest.approx(2 * weights, rel=0.01)
+    fresh = make()
+    load_or_train(half, fresh, lambda: pytest.fail("retrained"), storage_dtype=torch.float16)
+    for a, b in zip(model.state_dict().values(), fresh.state_dict().values()):
+        assert torch.equal(a, b)
+    rounded = evaluate(fresh, x[256:512])
+    assert rounded == pytest.approx(evaluate(make_loaded(full, make), x[256:512]), rel=1e-3)
+    with pytest.raises(ValueError, match="floating-point type or torch.int8"):
+        load_or_train(tmp_path / "int.pt", make(), lambda: History(), storage_dtype=torch.int32)
+    assert not (tmp_path / "int.pt").exists()
+
+    # int8: each weight row scaled by max|row| / 127, biases kept; a quarter of the size
+    model.load_state_dict(trained)
+    small = tmp_path / "int8.pt"
+    load_or_train(small, model, lambda: History(), storage_dtype=torch.int8)
+    assert full.stat().st_size - small.stat().st_size == pytest.approx(3 * 784 * 64 * 2, rel=0.02)
+    for key, value in model.state_dict().items():
+        if value.ndim == 1:
+            assert torch.equal(value, trained[key])
+        else:
+            step = trained[key].abs().amax(dim=1, keepdim=True) / 127
+            assert torch.all((value - trained[key]).abs() <= step / 2 + 1e-7)
+    fresh = make()
+    load_or_train(small, fresh, lambda: pytest.fail("retrained"), storage_dtype=torch.int8)
+    for a, b in zip(model.state_dict().values(), fresh.state_dict().values()):
+        assert torch.equal(a, b)
+    assert evaluate(fresh, x[256:512]) == pytest.approx(rounded, rel=2e-2)
+
+
+def make_loaded(path, make):
+    model = make()
+    load_checkpoint(path, model)
+    return model
+
+
 def test_load_or_train_recovers_from_a_corrupt_checkpoint(tmp_path, digits):
     x, _ = digits
     path = tmp_path / "broken.pt"

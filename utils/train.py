@@ -316,12 +316,39 @@ def fit(
 # --------------------------------------------------------------------------------------
 
 
-def save_checkpoint(path: str | os.PathLike, model: nn.Module, history: History, config: dict) -> Path:
-    """Write ``{state_dict, history, config}`` to ``path`` atomically (temp file + rename)."""
+def save_checkpoint(
+    path: str | os.PathLike,
+    model: nn.Module,
+    history: History,
+    config: dict,
+    storage_dtype: torch.dtype | None = None,
+) -> Path:
+    """Write ``{state_dict, history, config}`` to ``path`` atomically (temp file + rename).
+
+    ``storage_dtype`` shrinks a large checkpoint: a floating type (e.g. ``torch.float16``)
+    stores every floating-point tensor rounded to it (half the size); ``torch.int8`` stores
+    every weight matrix as int8 with one float32 scale per output row, max|row| / 127 (a
+    quarter), and keeps vectors such as biases as they are. :func:`load_checkpoint` turns
+    either back into the model's own dtype.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    scales = {}
+    if storage_dtype == torch.int8:
+        for key, value in state.items():
+            if value.is_floating_point() and value.ndim >= 2:
+                rows = value.float().abs().amax(dim=tuple(range(1, value.ndim)), keepdim=True)
+                scales[key] = rows.clamp_min(torch.finfo(torch.float32).tiny) / 127
+                state[key] = (value / scales[key]).round().to(torch.int8)
+    elif storage_dtype is not None:
+        if not storage_dtype.is_floating_point:
+            raise ValueError(f"storage_dtype must be a floating-point type or torch.int8, "
+                             f"not {storage_dtype}")
+        state = {k: v.to(storage_dtype) if v.is_floating_point() else v for k, v in state.items()}
     payload = {"state_dict": state, "history": history.to_dict(), "config": config}
+    if scales:
+        payload["int8_scales"] = scales
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     os.close(fd)
     try:
@@ -337,7 +364,10 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, history: History,
 def load_checkpoint(path: str | os.PathLike, model: nn.Module) -> tuple[History, dict]:
     """Load weights saved by :func:`save_checkpoint` into ``model``; return history, config."""
     payload = torch.load(path, map_location="cpu", weights_only=True)
-    model.load_state_dict(payload["state_dict"])
+    state = payload["state_dict"]
+    for key, scale in payload.get("int8_scales", {}).items():  # see save_checkpoint
+        state[key] = state[key].float() * scale
+    model.load_state_dict(state)
     return History.from_dict(payload["history"]), payload["config"]
 
 
@@ -356,6 +386,7 @@ def load_or_train(
     train: Callable[[], History],
     config: dict | None = None,
     retrain: bool = False,
+    storage_dtype: torch.dtype | None = None,
 ) -> History:
     """Load ``model`` from the checkpoint at ``path``, or train it and save one.
 
@@ -369,6 +400,9 @@ def load_or_train(
         train: called with no argument when training is needed; returns a History.
         config: JSON-serialisable description of the training.
         retrain: ignore an existing checkpoint.
+        storage_dtype: save the weights rounded to this type (see :func:`save_checkpoint`);
+            the freshly trained model is then reloaded from the file, so this run and every
+            later one use the same, rounded, weights.
     """
     path = Path(path)
     config = json.loads(json.dumps(config or {}))
@@ -385,8 +419,10 @@ def load_or_train(
             print(f"Checkpoint {display_path(path)} was made with {saved_config}, not "
                   f"{config}; retraining.")
     history = train()
-    save_checkpoint(path, model, history, config)
+    save_checkpoint(path, model, history, config, storage_dtype)
     print(f"Saved checkpoint {display_path(path)}")
+    if storage_dtype is not None:
+        load_checkpoint(path, model)
     return history
 
 

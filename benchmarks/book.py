@@ -1,6 +1,6 @@
 """Benchmark of the book: how long each lecture notebook takes to execute, fast and full mode.
 
-    python benchmarks/book.py                 # both modes (about 20 minutes on 2 cores)
+    python benchmarks/book.py                 # both modes (about 22 minutes on 2 cores)
     python benchmarks/book.py --modes fast    # fast mode only (what CI's book build runs)
 
 Each notebook of ``notebooks/`` is executed from a scratch copy (the committed notebooks

@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.flop_counter import FlopCounterMode
 
 from utils import seed_everything
-from utils.data import load_mnist
+from utils.data import images_to_tensor, load_mnist
 from utils.device import get_device
 from utils.losses import vae_loss
 from utils.models import ConvAutoencoder, ConvVAE, SLMAutoencoder, StarAutoencoder
@@ -35,7 +35,7 @@ from utils.train import fit, reconstruction_loss
 
 def _mnist(n: int) -> torch.Tensor:
     images, _ = load_mnist("train")
-    return torch.as_tensor(images[:n], dtype=torch.float32).div(255).unsqueeze(1)
+    return images_to_tensor(images[:n])
 
 
 def _cases(n: int) -> list[tuple[str, type, torch.Tensor, callable]]:

@@ -22,6 +22,7 @@ from utils.physics.slm import (
     slope_vector,
     slope_zero_point,
     slopes,
+    stability_mask,
 )
 from utils.physics.cicy import triple_intersection_numbers
 
@@ -83,6 +84,44 @@ def test_slope_zero_point_gives_a_kahler_class_where_every_slope_vanishes():
     t = kahler_class_for(s)
     assert np.all(t > 0)
     assert np.allclose(slopes(LECTURE, t), 0, atol=1e-9)
+
+
+def _stability_cases() -> np.ndarray:
+    """Matrices with c1 = 0 of every kind stability_mask must decide: stored models (all
+    stable), random ones (mostly unstable), rank 3 and lower, repeated and zero bundles."""
+    from utils.physics.slm_scan import load_scan
+
+    rng = np.random.default_rng(7)
+    cases = [load_scan().models[::97][:150]]
+    for width in (1, 2, 3):
+        V = rng.integers(-width, width + 1, size=(400, 5, 6))
+        V[:, 4] = -V[:, :4].sum(1)
+        cases.append(V)
+    low = rng.integers(-2, 3, size=(200, 5, 6))
+    low[:, 2] = low[:, 0] + low[:, 1]  # rank at most 3
+    low[:, 3] = rng.integers(-1, 2, size=(200, 1)) * low[:, 0]  # often rank 2
+    low[:, 4] = -low[:, :4].sum(1)
+    cases.append(low)
+    repeated = np.repeat(LECTURE[None], 20, axis=0)
+    repeated[:10, 4] = repeated[:10, 3]  # two equal bundles, then restore c1 = 0
+    repeated[:10, 0] -= repeated[:10].sum(1)[:, :]
+    cases.append(repeated)
+    cases.append(np.stack([JOINTLY_UNSTABLE, np.zeros((5, 6), int), LECTURE]))
+    return np.concatenate(cases).astype(np.int64)
+
+
+def test_vectorised_stability_decides_exactly_as_the_linear_program():
+    V = _stability_cases()
+    assert np.all(V.sum(1) == 0)
+    mask = stability_mask(V)
+    expected = np.array([slope_zero_point(v) is not None for v in V])
+    assert np.array_equal(mask, expected)
+    rank = np.linalg.matrix_rank(V.astype(float))
+    for r in (4, 3):  # both answers occur on the exact path (rank 4) and on the fallback
+        assert expected[rank == r].any() and not expected[rank == r].all()
+    assert mask[-1] and not mask[-3]  # the lecture's model; the jointly unstable one
+    with pytest.raises(ValueError, match="shape"):
+        stability_mask(LECTURE)
 
 
 def test_slope_vectors_of_kahler_classes_fill_the_cone():

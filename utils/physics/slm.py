@@ -135,6 +135,95 @@ def slope_zero_point(V) -> np.ndarray | None:
     return result.x if result.status == 0 else None
 
 
+_CONE_INEQUALITIES = (np.vstack([np.eye(6), np.ones((6, 6)) - 4 * np.eye(6)])
+                      .astype(np.int64))  # s in the open cone S  <=>  A s > 0
+_COLUMN_QUADS = list(itertools.combinations(range(6), 4))
+_PAIRS_6 = list(itertools.combinations(range(6), 2))
+
+
+def _null_plane(R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer null vectors of rank-4 integer matrices R (m, 4, 6): (m, 2, 6) and a mask.
+
+    The null vector "without column j" has, on the other five columns, the signed 4 x 4
+    minors of R (the generalised cross product), so it is exact integer arithmetic. Of the
+    six, the first two that are linearly independent span the null plane; the mask says
+    where R has rank 4.
+    """
+    m = len(R)
+    minors = np.rint(np.linalg.det(np.stack(
+        [R[:, :, list(q)] for q in _COLUMN_QUADS], axis=1).astype(np.float64))).astype(np.int64)
+    minor = dict(zip(_COLUMN_QUADS, minors.T))
+    vectors = np.zeros((m, 6, 6), dtype=np.int64)  # vectors[:, j] is the one without column j
+    for j in range(6):
+        J = [c for c in range(6) if c != j]
+        for position, c in enumerate(J):
+            rest = tuple(x for x in J if x != c)
+            vectors[:, j, c] = (-1) ** position * minor[rest]
+    basis = np.zeros((m, 2, 6), dtype=np.int64)
+    found = np.zeros(m, dtype=bool)
+    for p, q in _PAIRS_6:
+        independent = np.zeros(m, dtype=bool)
+        for c, d in _PAIRS_6:
+            independent |= (vectors[:, p, c] * vectors[:, q, d]
+                            != vectors[:, p, d] * vectors[:, q, c])
+        take = independent & ~found
+        basis[take, 0], basis[take, 1] = vectors[take, p], vectors[take, q]
+        found |= take
+    return basis, found
+
+
+def _perp(a: np.ndarray) -> np.ndarray:
+    return np.stack([-a[..., 1], a[..., 0]], axis=-1)
+
+
+def _open_cone_nonempty_2d(a: np.ndarray) -> np.ndarray:
+    """Exact: is there x in R^2 with a_i . x > 0 for every i? a: integer (m, k, 2) -> (m,).
+
+    If that open cone is not empty, it is a half-plane (then x = a_1 works) or a wedge of
+    angle below pi, bounded by two rays perpendicular to some a_i and a_j; the sum of
+    the two rays lies inside. So it is enough to try x = a_1 and every +-perp(a_i)
+    +-perp(a_j), all integer vectors.
+    """
+    k = a.shape[1]
+    p = _perp(a)
+    candidates = [a[:, :1]]
+    for i, j in itertools.combinations(range(k), 2):
+        for si, sj in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+            candidates.append((si * p[:, i] + sj * p[:, j])[:, None])
+    x = np.concatenate(candidates, axis=1)  # (m, c, 2)
+    dots = np.einsum("mkd,mcd->mck", a, x)  # (m, c, k)
+    return (dots > 0).all(-1).any(-1)
+
+
+def stability_mask(V) -> np.ndarray:
+    """Condition 5 for a batch of models (m, 5, 6): boolean (m,), the same decision as
+    ``slope_zero_point(v) is not None`` for each, vectorised and in exact integers.
+
+    With c1 = 0 and charges of rank 4 (the typical case), the slope vectors with V s = 0
+    form a plane spanned by two integer null vectors n_1, n_2, and condition 5 asks for
+    x in R^2 with a_i . x > 0 for the 12 inequalities A s > 0 of the cone S, a_i = A n
+    (:func:`_open_cone_nonempty_2d`). Models of lower rank, or with c1 != 0, get the
+    linear program of :func:`slope_zero_point`.
+    """
+    V = np.asarray(V)
+    if V.ndim != 3 or V.shape[1:] != (5, 6) or not np.issubdtype(V.dtype, np.integer):
+        raise ValueError(f"V must be an integer array of shape (m, 5, 6), got {V.dtype} "
+                         f"{V.shape}")
+    V = V.astype(np.int64)
+    out = np.zeros(len(V), dtype=bool)
+    exact = np.zeros(len(V), dtype=bool)
+    for i in range(0, len(V), 16384):
+        block = V[i:i + 16384]
+        basis, rank4 = _null_plane(block[:, :4])  # rows 1-4 span when c1 = 0 and rank 4
+        rank4 &= np.all(block.sum(1) == 0, axis=1)
+        a = np.einsum("ij,mkj->mik", _CONE_INEQUALITIES, basis)  # (m, 12, 2)
+        out[i:i + 16384] = rank4 & _open_cone_nonempty_2d(a)
+        exact[i:i + 16384] = rank4
+    for j in np.flatnonzero(~exact):
+        out[j] = slope_zero_point(V[j]) is not None
+    return out
+
+
 def kahler_class_for(s) -> np.ndarray:
     """A Kahler class t > 0 with s(t) proportional to s (s in the cone S), by least squares.
 

@@ -46,7 +46,7 @@ from ..data import write_atomic
 from .cicy import CICY_5302, configuration_symmetries, orbit_representatives
 from .slm import (
     CONE_GENERATORS, GROUP_ORDER, N_FAMILIES, c2_contribution, cohomology_condition, index,
-    slope_zero_point, spectrum,
+    spectrum, stability_mask,
 )
 
 SCAN_VERSION = 2  # 2: with the spectrum of every model (condition 6)
@@ -64,8 +64,8 @@ def anomaly_weight(k) -> np.ndarray:
 def single_bundle_candidates(max_charge: int) -> np.ndarray:
     """Every k in [-max_charge, max_charge]^6 that a model can contain, (n, 6), unsorted.
 
-    Keeps -12 <= ind <= 0, bundles that can have zero slope alone, and the anomaly budget
-    w(k) <= 36 - 4 min w (the other four bundles add at least min w each).
+    Keeps -12 <= ind <= 0, bundles that can have zero slope alone, and the budgets of
+    :func:`anomaly_budget_filter`.
     """
     if not isinstance(max_charge, (int, np.integer)) or not 1 <= max_charge <= 6:
         raise ValueError(f"max_charge must be an integer from 1 to 6, got {max_charge!r}")
@@ -79,12 +79,19 @@ def single_bundle_candidates(max_charge: int) -> np.ndarray:
 
 
 def anomaly_budget_filter(bundles) -> np.ndarray:
-    """Mask of the bundles (n, 6) whose w(k) fits the budget 36 - 4 min w over the list."""
+    """Mask of the bundles (n, 6) that fit the two budgets of a model, given the list.
+
+    w(k) <= 36 - 4 min w and u(k) <= 48 - 4 min u, with u = w - ind (the other four
+    bundles add at least the minimum each). Both budgets are condition 4 summed over the
+    six components; the second adds condition 2, sum_a ind = -12.
+    """
     w = anomaly_weight(bundles)
-    return w <= ANOMALY_BUDGET - 4 * w.min()
+    u = w - index(bundles)
+    return (w <= ANOMALY_BUDGET - 4 * w.min()) & (u <= INDEX_BUDGET - 4 * u.min())
 
 
 ANOMALY_BUDGET = 6 * C2_TX // 4  # sum_a w(k_a) <= 36: condition 4 summed over r
+INDEX_BUDGET = ANOMALY_BUDGET - INDEX_TARGET  # sum_a (w - ind)(k_a) <= 48
 
 
 def _row_codes(V: np.ndarray) -> np.ndarray:
@@ -158,17 +165,38 @@ class ScanResult:
 
 
 def _stable_mask(V: np.ndarray, workers: int) -> np.ndarray:
-    if workers > 1 and len(V) > 2000:
+    """Condition 5 for candidates (m, 5, 6), on ``workers`` processes when there are many."""
+    if workers > 1 and len(V) > 20000:
         from concurrent.futures import ProcessPoolExecutor
 
-        chunks = np.array_split(V, workers * 8)
         with ProcessPoolExecutor(workers) as pool:
-            return np.concatenate(list(pool.map(_stable_chunk, chunks)))
-    return _stable_chunk(V)
+            return np.concatenate(list(pool.map(stability_mask, np.array_split(V, workers))))
+    return stability_mask(V)
 
 
-def _stable_chunk(V: np.ndarray) -> np.ndarray:
-    return np.array([slope_zero_point(v) is not None for v in V], dtype=bool)
+def compatibility_matrix(S: np.ndarray) -> np.ndarray:
+    """Boolean (n, n): ind(k_a + k_b) <= 0 (condition 3) for every pair of bundles (n, 6).
+
+    Uses ind(a + b) = ind(a) + ind(b) + 2 (a . E(b) + b . E(a)) with E(k)_r = e2(k without
+    k_r) = -c2_contribution(k)_r / 2, so a block of rows is one matrix product.
+    """
+    S = np.asarray(S, dtype=np.int64)
+    ind = index(S)
+    half_c2 = c2_contribution(S)  # -2 E(k)
+    out = np.empty((len(S), len(S)), dtype=bool)
+    Sf, Cf = S.astype(np.float64), half_c2.astype(np.float64)  # exact: small integers
+    for i in range(0, len(S), 1024):
+        cross = Sf[i:i + 1024] @ Cf.T + Cf[i:i + 1024] @ Sf.T  # -2 (a.E(b) + b.E(a))
+        out[i:i + 1024] = ind[i:i + 1024, None] + ind[None] - cross <= 0
+    return out
+
+
+def _ranges(starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All (i, j) with starts[i] <= j < stops[i], as two flat arrays (row i, value j)."""
+    lengths = np.maximum(stops - starts, 0)
+    rows = np.repeat(np.arange(len(starts)), lengths)
+    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return rows, starts[rows] + offsets
 
 
 def scan_models(max_charge: int = 2, bundles=None, workers: int | None = None,
@@ -178,10 +206,11 @@ def scan_models(max_charge: int = 2, bundles=None, workers: int | None = None,
     bundles: an explicit list of candidate charge vectors (n, 6) instead of the whole box
     (it must be closed under the 48 symmetries; used by the tests to compare with a brute
     force). Returns a :class:`ScanResult` whose counts give, for each stage, how many
-    candidates were left: single bundles, orbit representatives, compatible pairs, matches
-    of the meet in the middle after conditions 1-4 (with repetitions), distinct models after
-    1-4, models after 1-5 and (with ``cohomology``) models after 1-6; ``spectrum`` holds
-    every 1-5 model's multiplet counts.
+    candidates were left: single bundles, first-bundle representatives, first-half pairs
+    searched, the largest table of second-half pairs, matches of the meet in the middle
+    after conditions 1-4 (with repetitions), distinct models after 1-4, models after 1-5
+    and (with ``cohomology``) models after 1-6; ``spectrum`` holds every 1-5 model's
+    multiplet counts.
     """
     start = time.perf_counter()
     if bundles is None:
@@ -200,61 +229,97 @@ def scan_models(max_charge: int = 2, bundles=None, workers: int | None = None,
     workers = workers or min(2, os.cpu_count() or 1)
     counts = {"single bundles": len(S)}
 
+    # Order: anomaly weight first, then orbit, then the bundle itself (see the docstring).
+    w = anomaly_weight(S)
     own = _row_codes(S)
     orbit = _row_codes(orbit_representatives(S, SYMMETRIES))
-    order = np.lexsort((own, orbit))
-    S, own, orbit = S[order], own[order], orbit[order]
+    order = np.lexsort((own, orbit, w))
+    S, w, own, orbit = S[order], w[order], own[order], orbit[order]
     n = len(S)
-    ind1 = index(S)
+    ind = index(S)
+    u = w - ind  # index-shifted weight: sum_a u = sum_a w + 12 <= 48, and u >= 0
+    u_min = int(u.min(initial=0))
     c_single = c2_contribution(S)
-    reps = np.flatnonzero(own == orbit)
-    counts["orbit representatives"] = len(reps)
-
-    compatible = np.zeros((n, n), dtype=bool)
-    for i in range(0, n, 512):
-        compatible[i:i + 512] = index(S[i:i + 512, None] + S[None]) <= 0
-    first, second = np.nonzero(np.triu(compatible))
-    first, second = first.astype(np.int32), second.astype(np.int32)
-    counts["compatible pairs"] = len(first)
-
-    # The key of a pair (k_a, k_b) encodes (k_a + k_b, ind_a + ind_b) linearly, so the key a
-    # completing pair must have is  K(r) - key(k_2, k_3)  for a constant K(r): the wanted
-    # keys come out sorted whenever the table is, and a binary search stays cache friendly.
-    span = 4 * max_charge + 1  # sums of two bundles lie in [-2B, 2B]
-    powers = span ** np.arange(5, -1, -1)
-
-    def linear_key(vectors, index_sum):
-        return (vectors * powers).sum(-1) * 64 - index_sum
-
-    pair_key = np.empty(len(first), dtype=np.int64)
-    chunk = 1 << 22
-    for i in range(0, len(first), chunk):
-        a, b = first[i:i + chunk], second[i:i + chunk]
-        pair_key[i:i + chunk] = linear_key(S[a] + S[b], ind1[a] + ind1[b])
-    by_key = np.argsort(pair_key, kind="stable")
-    pair_key, first, second = pair_key[by_key], first[by_key], second[by_key]
-    del by_key
+    reps = np.flatnonzero((own == orbit) & (5 * w <= ANOMALY_BUDGET))
+    reps = reps[np.lexsort((reps, u[reps], w[reps]))]  # one pair table per (w, u)
+    counts["first-bundle representatives"] = len(reps)
+    compatible = compatibility_matrix(S)
+    # A scalar key per bundle, additive over bundles: 64 (k . powers) - ind(k). Equal keys
+    # of (k_4, k_5) and of the completion -(k_1 + k_2 + k_3) mean equal sums and index sums
+    # (up to aliasing outside the box, which the exact c1 check below removes).
+    span = 4 * max_charge + 1
+    key = 64 * (S * span ** np.arange(5, -1, -1)).sum(-1) - ind
 
     found = []
-    matches = 0
+    matches = searched = largest_table = 0
+    table_for = None
     for step, p1 in enumerate(reps):
-        allowed = compatible[p1].copy()
-        allowed[:p1] = False
-        use = np.flatnonzero(allowed[first] & allowed[second])[::-1]
-        wanted = linear_key(-S[p1], INDEX_TARGET - ind1[p1]) - pair_key[use]  # ascending
-        lo = np.searchsorted(pair_key, wanted, "left")
-        hi = np.searchsorted(pair_key, wanted, "right")
-        hits = hi - lo
+        w1, u1, i1 = int(w[p1]), int(u[p1]), int(ind[p1])
+        if table_for != (w1, u1):
+            # Second-half pairs (k_4 <= k_5) every first bundle with these (w, u) can use:
+            # both weights >= w1, w_4 + w_5 <= 36 - 3 w1, u_4 + u_5 <= 48 - u1 - 2 min u,
+            # index sum >= -12 - ind_1, and condition 3 for the pair.
+            table_for = (w1, u1)
+            table_key = T4 = T5 = None  # free the previous table first
+            lo = int(np.searchsorted(w, w1, "left"))
+            a = np.arange(lo, n)
+            b_stop = np.searchsorted(w, ANOMALY_BUDGET - 3 * w1 - w[a], "right")
+            parts = []
+            for i in range(0, len(a), 2048):
+                rows, b = _ranges(a[i:i + 2048], b_stop[i:i + 2048])
+                aa = a[i:i + 2048][rows]
+                ok = ((u[aa] + u[b] <= INDEX_BUDGET - u1 - 2 * u_min)
+                      & (ind[aa] + ind[b] >= INDEX_TARGET - i1))
+                aa, b = aa[ok], b[ok]
+                ok = compatible[aa, b]
+                parts.append((aa[ok].astype(np.int32), b[ok].astype(np.int32)))
+            T4 = np.concatenate([p[0] for p in parts])
+            T5 = np.concatenate([p[1] for p in parts])
+            del parts
+            table_key = key[T4] + key[T5]
+            by_key = np.argsort(table_key, kind="stable")
+            table_key, T4, T5 = table_key[by_key], T4[by_key], T5[by_key]
+            del by_key
+            largest_table = max(largest_table, len(table_key))
+            if progress:
+                print(f"  pair table for first bundles with w = {w1}, u = {u1}: "
+                      f"{len(table_key):,} pairs ({time.perf_counter() - start:.0f} s)",
+                      flush=True)
+        # the bundles that can follow k_1 (in the scan order) in one model
+        rest = np.arange(p1, n)
+        rest = rest[(w[rest] <= ANOMALY_BUDGET - 4 * w1) & (u[rest] <= INDEX_BUDGET - u1 - 3 * u_min)
+                    & (ind[rest] >= INDEX_TARGET - i1)]
+        rest = rest[compatible[p1, rest]]
+        allowed = np.zeros(n, dtype=bool)
+        allowed[rest] = True
+        # first half (k_2 <= k_3): w_1 + w_2 + 3 w_3 <= 36, since w_4, w_5 >= w_3
+        stop = np.searchsorted(w[rest], (ANOMALY_BUDGET - w1 - w[rest]) // 3, "right")
+        i2, i3 = _ranges(np.arange(len(rest)), stop)
+        k2, k3 = rest[i2], rest[i3]
+        del i2, i3
+        index3 = i1 + ind[k2] + ind[k3]
+        ok = ((index3 >= INDEX_TARGET)
+              & (w1 + w[k2] + w[k3] + np.maximum(2 * w[k3], INDEX_TARGET - index3)
+                 <= ANOMALY_BUDGET)
+              & (u1 + u[k2] + u[k3] <= INDEX_BUDGET - 2 * u_min))
+        k2, k3 = k2[ok], k3[ok]
+        ok = compatible[k2, k3]
+        k2, k3 = k2[ok], k3[ok]
+        searched += len(k2)
+        wanted = -(key[p1] + key[k2] + key[k3]) - INDEX_TARGET
+        order = np.argsort(wanted)  # sorted needles keep the binary search in cache
+        wanted, k2, k3 = wanted[order], k2[order], k3[order]
+        lo = np.searchsorted(table_key, wanted, "left")
+        hits = np.searchsorted(table_key, wanted, "right") - lo
         has = hits > 0
-        use, lo, hits = use[has], lo[has], hits[has]
-        which = np.repeat(np.arange(len(use)), hits)
-        pos = lo[which] + np.arange(hits.sum()) - np.repeat(np.cumsum(hits) - hits, hits)
-        k2, k3, k4, k5 = first[use[which]], second[use[which]], first[pos], second[pos]
+        k2, k3, lo, hits = k2[has], k3[has], lo[has], hits[has]
+        which, pos = _ranges(lo, lo + hits)
+        k2, k3, k4, k5 = k2[which], k3[which], T4[pos], T5[pos]
         ok = (k4 >= k3) & allowed[k4] & allowed[k5]
         for x, y in ((k2, k4), (k2, k5), (k3, k4), (k3, k5)):
             ok &= compatible[x, y]
         k2, k3, k4, k5 = k2[ok], k3[ok], k4[ok], k5[ok]
-        # the linear key can alias vectors outside the box: check c1 = 0 itself
+        # the key can alias vectors outside the box: check c1 = 0 itself
         ok = np.all(S[p1] + S[k2] + S[k3] + S[k4] + S[k5] == 0, axis=1)
         c2 = c_single[p1] + c_single[k2] + c_single[k3] + c_single[k4] + c_single[k5]
         ok &= np.all(c2 <= C2_TX, axis=1)
@@ -262,9 +327,11 @@ def scan_models(max_charge: int = 2, bundles=None, workers: int | None = None,
         if ok.any():
             rows = np.stack([np.full(ok.sum(), p1), k2[ok], k3[ok], k4[ok], k5[ok]], axis=1)
             found.append(unique_models(S[rows]))
-        if progress and (step % 50 == 0 or step == len(reps) - 1):
-            print(f"  first bundle {step + 1}/{len(reps)}: {matches:,} matches "
-                  f"({time.perf_counter() - start:.0f} s)", flush=True)
+        if progress and (step % 10 == 0 or step == len(reps) - 1):
+            print(f"  first bundle {step + 1}/{len(reps)}: {searched:,} half pairs searched, "
+                  f"{matches:,} matches ({time.perf_counter() - start:.0f} s)", flush=True)
+    counts["first-half pairs searched"] = searched
+    counts["largest pair table"] = largest_table
     counts["matches after 1-4"] = matches
     candidates = unique_models(np.concatenate(found)) if found else np.zeros((0, 5, 6), np.int64)
     counts["models after 1-4"] = len(candidates)

@@ -116,7 +116,7 @@ def test_slm_recipes_train_in_fast_mode_on_models_and_random_matrices(checkpoint
         # after the first epoch
         assert history.val_loss[-1] < 36 and history.val_loss[-1] < history.val_loss[0] - 1
         _, config = load_checkpoint(checkpoints / "fast" / f"slm_{kind}_k5.pt", model)
-        assert "20,254 models" in config["data"] and "subset K<5" in config["data"]
+        assert "21,540 models" in config["data"] and "subset K<5" in config["data"]
     with pytest.raises(ValueError, match="'ae' or 'vae'"):
         pretrained.slm_network("gan")
 

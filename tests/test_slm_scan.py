@@ -143,6 +143,20 @@ def test_the_stored_scan_holds_distinct_consistent_models():
     assert sum(counts_by_charge_bound(models).values()) >= len(models)
 
 
+def test_the_stored_scan_reaches_the_lectures_depth_and_contains_a_fresh_smaller_scan():
+    """The stored scan has charges up to 5 (the one-hot depth); its models with charges up
+    to 2 are exactly what a fresh scan with that bound finds, so the bound is the only
+    difference between the two runs."""
+    stored = load_scan(SCAN_FILE)
+    assert stored.max_charge == 5 and np.abs(stored.models).max() == 5
+    by_bound = counts_by_charge_bound(stored.models)
+    assert by_bound[1] == 0 and by_bound[2] < by_bound[3] < by_bound[4] < by_bound[5]
+    fresh = scan_models(2, cohomology=False)
+    small = stored.models[np.abs(stored.models).max(axis=(1, 2)) <= 2]
+    assert np.array_equal(fresh.models, small)
+    assert fresh.counts["models after 1-5"] == by_bound[2]
+
+
 def test_the_stored_spectra_are_physical_and_do_not_depend_on_the_frame():
     result = load_scan(SCAN_FILE)
     s = result.spectrum

@@ -8,23 +8,32 @@ with charges |k_a^r| <= max_charge, each once, in its :func:`canonical_form`.
 
 How the scan stays small (each step is exact, nothing is sampled):
 
-1. **Single bundles.** A bundle of a model has -12 <= ind(L) <= 0 and must be able to
-   have zero slope on its own: k = 0, or k . g takes both signs over the 15 generators g of
-   the slope cone (see :mod:`utils.physics.slm`). The total anomaly budget prunes further:
-   summing the six components of condition 4 gives sum_a w(k_a) <= 36 with
-   w(k) = |k|^2 - (sum_r k^r)^2, so no bundle can have w(k) > 36 - 4 min w.
-2. **Symmetry.** The bundles are sorted by orbit (the smallest code in the orbit first).
-   The smallest bundle of some image of every model is the representative of its orbit,
-   so only representatives are tried as the first bundle: a 48-fold saving.
-3. **Meet in the middle on c1 = 0.** For a first bundle r, every compatible pair
-   (k_2, k_3) is matched with the compatible pairs (k_4, k_5) that complete it,
-   k_4 + k_5 = -(r + k_2 + k_3) and ind(k_4) + ind(k_5) = -12 - ind(r, k_2, k_3), by a
-   binary search in the table of all pairs sorted by that key. Pairs are "compatible"
-   when ind(k_a + k_b) <= 0 (condition 3).
-4. The survivors get the remaining pair checks and condition 4 (vectorised), are put in
-   canonical form and deduplicated, and only then each gets the stability linear program
-   of condition 5.
-5. Every model of 1-5 gets its :func:`~utils.physics.slm.spectrum` (line-bundle
+1. **Two budgets.** Condition 4 summed over its six components gives
+   sum_a w(k_a) <= 36 with w(k) = |k|^2 - (sum_r k^r)^2 (= -2 e2(k)); adding condition 2,
+   sum_a ind(k_a) = -12, gives sum_a u(k_a) <= 48 with u = w - ind.
+2. **Single bundles.** A bundle of a model has -12 <= ind(L) <= 0, must be able to have
+   zero slope on its own (k = 0, or k . g takes both signs over the 15 generators g of
+   the slope cone, see :mod:`utils.physics.slm`), and must fit both budgets next to four
+   others.
+3. **Order and symmetry.** The bundles are sorted by (w, smallest code in the orbit, own
+   code); w is invariant under the 48 symmetries. Take a model and its first bundle k* in
+   this order, and the symmetry sigma that maps k* to its orbit representative. In the
+   image under sigma the representative comes first: every other bundle keeps its w and
+   its orbit, and inside an orbit the representative has the smallest code. So only
+   representatives start a search, and only those with 5 w <= 36 (the first has the
+   smallest w of five).
+4. **Meet in the middle on c1 = 0.** With the five bundles in scan order,
+   w_1 <= w_2 <= ... <= w_5, the first half (k_2, k_3) obeys w_1 + w_2 + 3 w_3 <= 36 and
+   the index and u budgets; it is enumerated for each first bundle. The second half
+   (k_4, k_5) comes from a table of all pairs that pass condition 3 and the budgets,
+   sorted by a key linear in the pair that encodes (k_4 + k_5, ind_4 + ind_5); one binary
+   search per first-half pair finds every completion k_4 + k_5 = -(k_1 + k_2 + k_3) with
+   the index sum that makes -12. Pair compatibility (condition 3) is a precomputed matrix.
+5. The matches get the remaining pair checks and condition 4 (vectorised), are put in
+   canonical form and deduplicated, and only then each gets the stability test of
+   condition 5 (:func:`~utils.physics.slm.stability_mask`: exact integer arithmetic, a
+   linear program only for charges of rank below 4).
+6. Every model of 1-5 gets its :func:`~utils.physics.slm.spectrum` (line-bundle
    cohomology, one pyCICY call per distinct bundle orbit), which decides condition 6 and
    labels the model with its number of Higgs pairs n_H.
 
@@ -49,7 +58,7 @@ from .slm import (
     spectrum, stability_mask,
 )
 
-SCAN_VERSION = 2  # 2: with the spectrum of every model (condition 6)
+SCAN_VERSION = 3  # 2: with the spectrum of every model (condition 6); 3: the w-ordered search
 INDEX_TARGET = -N_FAMILIES * GROUP_ORDER  # -12
 C2_TX = 24
 SYMMETRIES = np.array(configuration_symmetries(CICY_5302))  # (48, 6)
@@ -199,6 +208,24 @@ def _ranges(starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return rows, starts[rows] + offsets
 
 
+def _sorted_with_order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.sort(values)`` and the order that sorts them, for int64 ``values``.
+
+    Packs value and position into one int64 when they fit (a plain sort is several times
+    faster than ``argsort``); ties keep their order either way.
+    """
+    if len(values) == 0:
+        return values, np.zeros(0, dtype=np.int64)
+    low = int(values.min())
+    bits = max(int(len(values) - 1).bit_length(), 1)
+    if (int(values.max()) - low).bit_length() + bits > 62:
+        order = np.argsort(values, kind="stable")
+        return values[order], order
+    packed = ((values - low) << bits) | np.arange(len(values), dtype=np.int64)
+    packed.sort()
+    return (packed >> bits) + low, packed & ((1 << bits) - 1)
+
+
 def scan_models(max_charge: int = 2, bundles=None, workers: int | None = None,
                 progress: bool = False, cohomology: bool = True) -> ScanResult:
     """Every model (conditions 1-5) with charges |k| <= max_charge, once each.
@@ -237,7 +264,7 @@ def scan_models(max_charge: int = 2, bundles=None, workers: int | None = None,
     S, w, own, orbit = S[order], w[order], own[order], orbit[order]
     n = len(S)
     ind = index(S)
-    u = w - ind  # index-shifted weight: sum_a u = sum_a w + 12 <= 48, and u >= 0
+    u = w - ind  # index-shifted weight: sum_a u = sum_a w + 12 <= 48
     u_min = int(u.min(initial=0))
     c_single = c2_contribution(S)
     reps = np.flatnonzero((own == orbit) & (5 * w <= ANOMALY_BUDGET))
@@ -252,39 +279,58 @@ def scan_models(max_charge: int = 2, bundles=None, workers: int | None = None,
 
     found = []
     matches = searched = largest_table = 0
-    table_for = None
+    level_tables = {}  # w_1 -> (keys, k_4, k_5, u_4 + u_5, ind_4 + ind_5), sorted by key
+
+    def pair_table(level: int) -> tuple[np.ndarray, ...]:
+        """Second-half pairs (k_4 <= k_5) for every first bundle with w_1 = level: both
+        weights >= w_1, w_4 + w_5 <= 36 - 3 w_1, the u and index budgets of the level's
+        first bundles, and condition 3. A smaller table is only a speed-up: the exact
+        checks after the search decide."""
+        at_level = reps[w[reps] == level]
+        u_cap = INDEX_BUDGET - int(u[at_level].min()) - 2 * u_min
+        ind_floor = INDEX_TARGET - int(ind[at_level].max())
+        w_cap = ANOMALY_BUDGET - 3 * level
+        for other, table in level_tables.items():  # a looser table already sorted?
+            if other <= level and table[5] >= u_cap and table[6] <= ind_floor:
+                keys, T4, T5, U45, I45 = table[:5]
+                ok = ((w[T4] >= level) & (w[T4] + w[T5] <= w_cap) & (U45 <= u_cap)
+                      & (I45 >= ind_floor))
+                return keys[ok], T4[ok], T5[ok], U45[ok], I45[ok], u_cap, ind_floor
+        lo = int(np.searchsorted(w, level, "left"))
+        a = np.arange(lo, n)
+        b_stop = np.searchsorted(w, w_cap - w[a], "right")
+        parts = []
+        for i in range(0, len(a), 2048):
+            rows, b = _ranges(a[i:i + 2048], b_stop[i:i + 2048])
+            aa = a[i:i + 2048][rows]
+            ok = (u[aa] + u[b] <= u_cap) & (ind[aa] + ind[b] >= ind_floor)
+            aa, b = aa[ok], b[ok]
+            ok = compatible[aa, b]
+            parts.append((aa[ok].astype(np.int32), b[ok].astype(np.int32)))
+        T4 = np.concatenate([p[0] for p in parts])
+        T5 = np.concatenate([p[1] for p in parts])
+        del parts
+        keys, order = _sorted_with_order(key[T4] + key[T5])
+        T4, T5 = T4[order], T5[order]
+        return (keys, T4, T5, (u[T4] + u[T5]).astype(np.int16),
+                (ind[T4] + ind[T5]).astype(np.int16), u_cap, ind_floor)
+
+    current_level = None
     for step, p1 in enumerate(reps):
         w1, u1, i1 = int(w[p1]), int(u[p1]), int(ind[p1])
-        if table_for != (w1, u1):
-            # Second-half pairs (k_4 <= k_5) every first bundle with these (w, u) can use:
-            # both weights >= w1, w_4 + w_5 <= 36 - 3 w1, u_4 + u_5 <= 48 - u1 - 2 min u,
-            # index sum >= -12 - ind_1, and condition 3 for the pair.
-            table_for = (w1, u1)
-            table_key = T4 = T5 = None  # free the previous table first
-            lo = int(np.searchsorted(w, w1, "left"))
-            a = np.arange(lo, n)
-            b_stop = np.searchsorted(w, ANOMALY_BUDGET - 3 * w1 - w[a], "right")
-            parts = []
-            for i in range(0, len(a), 2048):
-                rows, b = _ranges(a[i:i + 2048], b_stop[i:i + 2048])
-                aa = a[i:i + 2048][rows]
-                ok = ((u[aa] + u[b] <= INDEX_BUDGET - u1 - 2 * u_min)
-                      & (ind[aa] + ind[b] >= INDEX_TARGET - i1))
-                aa, b = aa[ok], b[ok]
-                ok = compatible[aa, b]
-                parts.append((aa[ok].astype(np.int32), b[ok].astype(np.int32)))
-            T4 = np.concatenate([p[0] for p in parts])
-            T5 = np.concatenate([p[1] for p in parts])
-            del parts
-            table_key = key[T4] + key[T5]
-            by_key = np.argsort(table_key, kind="stable")
-            table_key, T4, T5 = table_key[by_key], T4[by_key], T5[by_key]
-            del by_key
+        if current_level != w1:
+            current_level = w1
+            table_key = T4 = T5 = None
+            level_tables = {k: t for k, t in level_tables.items() if k >= 0}
+            table = pair_table(w1)
+            if w1 >= 0 and not level_tables:
+                level_tables[w1] = table  # the loosest table with w >= 0: later levels filter it
+            table_key, T4, T5 = table[:3]
+            del table
             largest_table = max(largest_table, len(table_key))
             if progress:
-                print(f"  pair table for first bundles with w = {w1}, u = {u1}: "
-                      f"{len(table_key):,} pairs ({time.perf_counter() - start:.0f} s)",
-                      flush=True)
+                print(f"  pair table for first bundles with w = {w1}: {len(table_key):,} "
+                      f"pairs ({time.perf_counter() - start:.0f} s)", flush=True)
         # the bundles that can follow k_1 (in the scan order) in one model
         rest = np.arange(p1, n)
         rest = rest[(w[rest] <= ANOMALY_BUDGET - 4 * w1) & (u[rest] <= INDEX_BUDGET - u1 - 3 * u_min)
@@ -306,9 +352,9 @@ def scan_models(max_charge: int = 2, bundles=None, workers: int | None = None,
         ok = compatible[k2, k3]
         k2, k3 = k2[ok], k3[ok]
         searched += len(k2)
-        wanted = -(key[p1] + key[k2] + key[k3]) - INDEX_TARGET
-        order = np.argsort(wanted)  # sorted needles keep the binary search in cache
-        wanted, k2, k3 = wanted[order], k2[order], k3[order]
+        # sorted needles keep the binary search in cache
+        wanted, order = _sorted_with_order(-(key[p1] + key[k2] + key[k3]) - INDEX_TARGET)
+        k2, k3 = k2[order], k3[order]
         lo = np.searchsorted(table_key, wanted, "left")
         hits = np.searchsorted(table_key, wanted, "right") - lo
         has = hits > 0
@@ -375,8 +421,8 @@ def load_scan(path: str | os.PathLike = SCAN_FILE) -> ScanResult:
     if not path.exists():
         raise FileNotFoundError(
             f"No scan at {path}. Make one with `python -m utils.physics.slm_scan "
-            f"--max-charge 3 --out {path}` (the course's scan: about 40 minutes and 8 GB on "
-            "two cores; --max-charge 2 takes about two minutes)."
+            f"--max-charge 5 --out {path}` (the course's scan: about 5 minutes and 13 GB on "
+            "two cores; --max-charge 2 takes about 30 seconds and 1 GB)."
         )
     with np.load(path) as data:
         version = int(data["scan_version"])

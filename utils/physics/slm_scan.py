@@ -268,7 +268,7 @@ def scan_models(max_charge: int = 2, bundles=None, workers: int | None = None,
     u_min = int(u.min(initial=0))
     c_single = c2_contribution(S)
     reps = np.flatnonzero((own == orbit) & (5 * w <= ANOMALY_BUDGET))
-    reps = reps[np.lexsort((reps, u[reps], w[reps]))]  # one pair table per (w, u)
+    reps = reps[np.lexsort((reps, w[reps]))]  # grouped by w: one pair table per level
     counts["first-bundle representatives"] = len(reps)
     compatible = compatibility_matrix(S)
     # A scalar key per bundle, additive over bundles: 64 (k . powers) - ind(k). Equal keys
@@ -279,23 +279,22 @@ def scan_models(max_charge: int = 2, bundles=None, workers: int | None = None,
 
     found = []
     matches = searched = largest_table = 0
-    level_tables = {}  # w_1 -> (keys, k_4, k_5, u_4 + u_5, ind_4 + ind_5), sorted by key
-
-    def pair_table(level: int) -> tuple[np.ndarray, ...]:
+    def pair_table(level: int, base=None) -> tuple:
         """Second-half pairs (k_4 <= k_5) for every first bundle with w_1 = level: both
         weights >= w_1, w_4 + w_5 <= 36 - 3 w_1, the u and index budgets of the level's
-        first bundles, and condition 3. A smaller table is only a speed-up: the exact
-        checks after the search decide."""
+        first bundles, and condition 3. Returns (keys, k_4, k_5, u_4 + u_5, ind_4 + ind_5,
+        u cap, index floor), sorted by key. A smaller table is only a speed-up: the exact
+        checks after the search decide. A looser ``base`` table is filtered, which keeps
+        its order, instead of building and sorting anew."""
         at_level = reps[w[reps] == level]
         u_cap = INDEX_BUDGET - int(u[at_level].min()) - 2 * u_min
         ind_floor = INDEX_TARGET - int(ind[at_level].max())
         w_cap = ANOMALY_BUDGET - 3 * level
-        for other, table in level_tables.items():  # a looser table already sorted?
-            if other <= level and table[5] >= u_cap and table[6] <= ind_floor:
-                keys, T4, T5, U45, I45 = table[:5]
-                ok = ((w[T4] >= level) & (w[T4] + w[T5] <= w_cap) & (U45 <= u_cap)
-                      & (I45 >= ind_floor))
-                return keys[ok], T4[ok], T5[ok], U45[ok], I45[ok], u_cap, ind_floor
+        if base is not None and base[5] >= u_cap and base[6] <= ind_floor:
+            keys, T4, T5, U45, I45 = base[:5]
+            ok = ((w[T4] >= level) & (w[T4] + w[T5] <= w_cap) & (U45 <= u_cap)
+                  & (I45 >= ind_floor))
+            return keys[ok], T4[ok], T5[ok], U45[ok], I45[ok], u_cap, ind_floor
         lo = int(np.searchsorted(w, level, "left"))
         a = np.arange(lo, n)
         b_stop = np.searchsorted(w, w_cap - w[a], "right")
@@ -315,16 +314,15 @@ def scan_models(max_charge: int = 2, bundles=None, workers: int | None = None,
         return (keys, T4, T5, (u[T4] + u[T5]).astype(np.int16),
                 (ind[T4] + ind[T5]).astype(np.int16), u_cap, ind_floor)
 
-    current_level = None
+    current_level = loosest = None  # loosest: the first table with w_1 >= 0
     for step, p1 in enumerate(reps):
         w1, u1, i1 = int(w[p1]), int(u[p1]), int(ind[p1])
         if current_level != w1:
             current_level = w1
-            table_key = T4 = T5 = None
-            level_tables = {k: t for k, t in level_tables.items() if k >= 0}
-            table = pair_table(w1)
-            if w1 >= 0 and not level_tables:
-                level_tables[w1] = table  # the loosest table with w >= 0: later levels filter it
+            table_key = T4 = T5 = None  # free the previous table first
+            table = pair_table(w1, loosest if w1 >= 0 else None)
+            if w1 >= 0 and loosest is None:
+                loosest = table  # later levels (larger w_1) filter it
             table_key, T4, T5 = table[:3]
             del table
             largest_table = max(largest_table, len(table_key))

@@ -63,6 +63,10 @@ CONE_GENERATORS = np.array(
 )
 
 
+_CONE_INEQUALITIES = (np.vstack([np.eye(6), np.ones((6, 6)) - 4 * np.eye(6)])
+                      .astype(np.int64))  # s in the open cone S  <=>  A s > 0 (12 rows)
+
+
 def _as_model(V) -> np.ndarray:
     V = np.asarray(V)
     if V.shape != (5, 6) or not np.issubdtype(V.dtype, np.integer):
@@ -122,10 +126,9 @@ def slope_zero_point(V) -> np.ndarray | None:
     margins). A returned s is an exact certificate up to HiGHS's 1e-9 tolerance.
     """
     V = np.asarray(V, dtype=float)
-    ineq = np.vstack([-np.eye(6), 4 * np.eye(6) - np.ones((6, 6))])
     result = linprog(
         c=np.ones(6),
-        A_ub=ineq,
+        A_ub=-_CONE_INEQUALITIES,
         b_ub=-np.ones(12),
         A_eq=V,
         b_eq=np.zeros(len(V)),
@@ -135,8 +138,6 @@ def slope_zero_point(V) -> np.ndarray | None:
     return result.x if result.status == 0 else None
 
 
-_CONE_INEQUALITIES = (np.vstack([np.eye(6), np.ones((6, 6)) - 4 * np.eye(6)])
-                      .astype(np.int64))  # s in the open cone S  <=>  A s > 0
 _COLUMN_QUADS = list(itertools.combinations(range(6), 4))
 _PAIRS_6 = list(itertools.combinations(range(6), 2))
 

@@ -9,13 +9,15 @@ import pytest
 
 from slm_cases import JOINTLY_UNSTABLE  # passes conditions 1-4, fails 5
 from utils.physics.slm import (
-    LECTURE_MODEL, check_model, cohomology_condition, conditions_table, slope_zero_point, spectrum,
+    LECTURE_MODEL, check_model, cohomology_condition, conditions_table, index, slope_zero_point,
+    spectrum,
 )
 from utils.physics.slm_scan import (
     SCAN_FILE,
     SYMMETRIES,
     anomaly_weight,
     canonical_form,
+    compatibility_matrix,
     counts_by_charge_bound,
     load_scan,
     save_scan,
@@ -70,6 +72,18 @@ def test_single_bundle_candidates_keep_every_bundle_of_the_lecture_model():
     assert anomaly_weight(LECTURE).sum() <= 36
     with pytest.raises(ValueError, match="max_charge"):
         single_bundle_candidates(0)
+
+
+def test_compatibility_matrix_is_the_index_of_the_sum_of_two_bundles():
+    # every bundle with charges in [-3, 3] and index in [-12, 0]: the scan's range and more
+    grid = np.array(list(itertools.product(range(-3, 4), repeat=6)))
+    bundles = grid[(index(grid) >= -12) & (index(grid) <= 0)]
+    bundles = bundles[np.random.default_rng(1).permutation(len(bundles))[:1500]]
+    pair_index = index(bundles[:, None, :] + bundles[None, :, :])  # (n, n), directly
+    compatible = compatibility_matrix(bundles)
+    assert np.array_equal(compatible, pair_index <= 0)
+    assert compatible.any() and not compatible.all()
+    assert (pair_index == 0).any()  # the boundary case, allowed by condition 3
 
 
 def _small_orbit_bundles(limit: int = 90) -> np.ndarray:

@@ -9,6 +9,13 @@ from utils.models import ConvAutoencoder
 from utils.train import History, evaluate, fit, load_checkpoint, load_or_train
 
 
+def make_loaded(path, make):
+    """A fresh model from ``make()`` with the weights of the checkpoint at ``path``."""
+    model = make()
+    load_checkpoint(path, model)
+    return model
+
+
 @pytest.fixture(scope="module")
 def digits(mnist_test):
     images, labels = mnist_test
@@ -140,12 +147,6 @@ def test_float16_and_int8_checkpoints_are_smaller_and_load_the_same_rounded_weig
     for a, b in zip(model.state_dict().values(), fresh.state_dict().values()):
         assert torch.equal(a, b)
     assert evaluate(fresh, x[256:512]) == pytest.approx(rounded, rel=2e-2)
-
-
-def make_loaded(path, make):
-    model = make()
-    load_checkpoint(path, model)
-    return model
 
 
 def test_load_or_train_recovers_from_a_corrupt_checkpoint(tmp_path, digits):

@@ -267,8 +267,9 @@ def scan_models(max_charge: int = 2, bundles=None, workers: int | None = None,
     u = w - ind  # index-shifted weight: sum_a u = sum_a w + 12 <= 48
     u_min = int(u.min(initial=0))
     c_single = c2_contribution(S)
+    # Ascending positions in S, which is sorted by w: the representatives come grouped by w
+    # (one pair table per level) without another sort.
     reps = np.flatnonzero((own == orbit) & (5 * w <= ANOMALY_BUDGET))
-    reps = reps[np.lexsort((reps, w[reps]))]  # grouped by w: one pair table per level
     counts["first-bundle representatives"] = len(reps)
     compatible = compatibility_matrix(S)
     # A scalar key per bundle, additive over bundles: 64 (k . powers) - ind(k). Equal keys

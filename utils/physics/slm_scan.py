@@ -79,12 +79,16 @@ def single_bundle_candidates(max_charge: int) -> np.ndarray:
     if not isinstance(max_charge, (int, np.integer)) or not 1 <= max_charge <= 6:
         raise ValueError(f"max_charge must be an integer from 1 to 6, got {max_charge!r}")
     values = range(-max_charge, max_charge + 1)
-    grid = np.array(list(itertools.product(values, repeat=6)), dtype=np.int64)
-    ind = index(grid)
-    signs = grid @ CONE_GENERATORS.T
-    can_vanish = ((signs > 0).any(1) & (signs < 0).any(1)) | ~grid.any(1)
-    grid = grid[(ind <= 0) & (ind >= INDEX_TARGET) & can_vanish]
-    return grid[anomaly_budget_filter(grid)]
+    return _possible_bundles(np.array(list(itertools.product(values, repeat=6)), dtype=np.int64))
+
+
+def _possible_bundles(S: np.ndarray) -> np.ndarray:
+    """The rows of S (n, 6) that pass the single-bundle conditions (see above), in order."""
+    ind = index(S)
+    signs = S @ CONE_GENERATORS.T
+    can_vanish = ((signs > 0).any(1) & (signs < 0).any(1)) | ~S.any(1)
+    S = S[(ind <= 0) & (ind >= INDEX_TARGET) & can_vanish]
+    return S[anomaly_budget_filter(S)] if len(S) else S
 
 
 def anomaly_budget_filter(bundles) -> np.ndarray:
@@ -250,9 +254,7 @@ def scan_models(max_charge: int = 2, bundles=None, workers: int | None = None,
         if len(closure) != len(S):
             raise ValueError("bundles must be closed under the 48 symmetries of CICY 5302 "
                              "(add the images k[sigma] of every bundle)")
-        ind = index(S)
-        S = S[(ind <= 0) & (ind >= INDEX_TARGET)]
-        S = S[anomaly_budget_filter(S)] if len(S) else S
+        S = _possible_bundles(S)
     workers = workers or min(2, os.cpu_count() or 1)
     counts = {"single bundles": len(S)}
 

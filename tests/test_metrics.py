@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from utils.metrics import latent_separation_auc, per_image_mse, psnr
+from utils.metrics import cross_validated_scores, latent_separation_auc, per_image_mse, psnr
 
 
 def test_per_image_mse():
@@ -34,3 +34,19 @@ def test_latent_separation_auc_is_one_for_separate_clusters_and_near_half_for_no
     mixed = rng.normal(0, 1, (400, 2))
     assert latent_separation_auc(apart, labels) > 0.999
     assert 0.4 < latent_separation_auc(mixed, labels) < 0.6
+
+
+def test_cross_validated_scores_never_let_a_point_score_itself():
+    from sklearn.metrics import roc_auc_score
+    from sklearn.neighbors import KNeighborsClassifier
+
+    rng = np.random.default_rng(1)
+    noise = rng.normal(0, 1, (400, 3))
+    labels = rng.permutation(np.r_[np.zeros(200, bool), np.ones(200, bool)])
+    one_nn = KNeighborsClassifier(1)
+    # in sample, a 1-NN classifier finds every point itself: AUC 1 on pure noise
+    assert roc_auc_score(labels, one_nn.fit(noise, labels).predict_proba(noise)[:, 1]) == 1.0
+    scores = cross_validated_scores(noise, labels, one_nn)
+    assert scores.shape == (400,)
+    assert 0.4 < roc_auc_score(labels, scores) < 0.6
+    assert np.array_equal(scores, cross_validated_scores(noise, labels, one_nn))  # seeded

@@ -23,15 +23,28 @@ def psnr(clean: torch.Tensor, other: torch.Tensor, data_range: float = 1.0) -> t
     return 10.0 * torch.log10(data_range**2 / per_image_mse(clean, other))
 
 
-def latent_separation_auc(z: np.ndarray, labels: np.ndarray, k: int = 25, seed: int = 0) -> float:
-    """ROC AUC of a k-nearest-neighbour classifier on latent coordinates z (n, d) for binary
-    labels (n,), from 5-fold cross-validated predictions (every point scored by a model
-    that did not see it)."""
-    from sklearn.metrics import roc_auc_score
+def cross_validated_scores(features: np.ndarray, labels: np.ndarray, classifier=None,
+                           seed: int = 0) -> np.ndarray:
+    """Out-of-fold probabilities of class 1, (n,), for features (n, d) and binary labels (n,).
+
+    5-fold stratified cross-validation (shuffled with ``seed``): every point is scored by a
+    copy of ``classifier`` (any scikit-learn classifier; default the 25-nearest-neighbour
+    classifier) fitted on the other four folds, so no point votes for itself.
+    """
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.neighbors import KNeighborsClassifier
 
+    classifier = KNeighborsClassifier(25) if classifier is None else classifier
     folds = StratifiedKFold(5, shuffle=True, random_state=seed)
-    scores = cross_val_predict(KNeighborsClassifier(k), z, labels, cv=folds,
-                               method="predict_proba")[:, 1]
+    return cross_val_predict(classifier, features, labels, cv=folds,
+                             method="predict_proba")[:, 1]
+
+
+def latent_separation_auc(z: np.ndarray, labels: np.ndarray, k: int = 25, seed: int = 0) -> float:
+    """ROC AUC of a k-nearest-neighbour classifier on latent coordinates z (n, d) for binary
+    labels (n,), from 5-fold cross-validated predictions (:func:`cross_validated_scores`)."""
+    from sklearn.metrics import roc_auc_score
+    from sklearn.neighbors import KNeighborsClassifier
+
+    scores = cross_validated_scores(z, labels, KNeighborsClassifier(k), seed)
     return float(roc_auc_score(labels, scores))

@@ -222,9 +222,11 @@ def evaluate_slm(fast: bool = False) -> list[Check]:
         CICY_5302, configuration_symmetries, euler_number, second_chern_class,
         triple_intersection_numbers,
     )
-    from utils.metrics import latent_separation_auc
+    from sklearn.metrics import roc_auc_score
+
+    from utils.metrics import cross_validated_scores
     from utils.physics.cohomology import LineBundleCohomology
-    from utils.physics.slm import check_model, cohomology_condition, conditions_table, spectrum
+    from utils.physics.slm import charge_norm, check_model, cohomology_condition, conditions_table, spectrum
     from utils.physics.slm_data import slm_dataset
     from utils.physics.slm_scan import counts_by_charge_bound, load_scan, scan_models
     from utils.pretrained import slm_network
@@ -283,11 +285,19 @@ def evaluate_slm(fast: bool = False) -> list[Check]:
         for kind in ("ae", "vae"):
             model, history = slm_network(kind, subset, fast=fast, device="cpu")
             z = latent_coordinates(model, x).numpy()
-            auc = latent_separation_auc(z, data.is_model)
+            scores = cross_validated_scores(z, data.is_model)  # 25-NN, 5-fold
+            auc = roc_auc_score(data.is_model, scores)
+            norm = charge_norm(data.matrices)
+            by_norm = ", ".join(
+                f"{label} {roc_auc_score(data.is_model[rows], scores[rows]):.2f}"
+                for label, rows in [("K<5", norm < 5), ("5-6", (norm >= 5) & (norm < 6)),
+                                    ("6-7", (norm >= 6) & (norm < 7)), (">=7", norm >= 7)]
+                if data.is_model[rows].any() and not data.is_model[rows].all())
             checks.append(_at_least(
                 f"SLM {kind.upper()} ({subset}): ROC AUC, models vs random in the 2-D latent", auc,
                 0.95, ".2f", f"25-NN, 5-fold; {int(data.is_model.sum())} models, "
-                f"{int((~data.is_model).sum())} random; {len(history.train_loss)} epochs"))
+                f"{int((~data.is_model).sum())} random; {len(history.train_loss)} epochs"
+                + (f"; AUC by norm: {by_norm}" if subset == "all" else "")))
     return checks
 
 

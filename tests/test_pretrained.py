@@ -121,6 +121,37 @@ def test_slm_recipes_train_in_fast_mode_on_models_and_random_matrices(checkpoint
         pretrained.slm_network("gan")
 
 
+def test_kl_warmup_trains_a_separately_named_vae_and_is_checked(checkpoints):
+    model, history = pretrained.slm_network("vae", "K<5", kl_warmup=50, fast=True, device="cpu")
+    assert len(history.train_loss) == 50 and history.val_loss[-1] < 36
+    _, config = load_checkpoint(checkpoints / "fast" / "slm_vae_k5_klwarmup50.pt", model)
+    assert config["kl_warmup_epochs"] == 50
+    assert not (checkpoints / "fast" / "slm_vae_k5.pt").exists()
+    with pytest.raises(ValueError, match="only for the VAE"):
+        pretrained.slm_network("ae", "K<5", kl_warmup=10)
+    with pytest.raises(ValueError, match="whole number of epochs"):
+        pretrained.slm_network("vae", "K<5", kl_warmup=-1)
+
+
+def test_the_committed_slm_vaes_show_posterior_collapse_and_its_cure(monkeypatch):
+    """Chapter 6: trained in full mode, the plain VAE uses one latent coordinate (the other
+    is the prior for every input); with the KL weight warmed up over 100 epochs it uses
+    both, and separates models from random matrices at least as well."""
+    from utils.metrics import latent_separation_auc
+    from utils.physics.slm_data import slm_dataset
+    from utils.train import latent_coordinates
+
+    monkeypatch.delenv("COURSE_CHECKPOINT_DIR", raising=False)
+    monkeypatch.setattr(pretrained, "fit", lambda *a, **k: pytest.fail("retrained"))
+    for subset in ("K<5", "all"):
+        data = slm_dataset(subset)
+        z = {w: latent_coordinates(pretrained.slm_network("vae", subset, kl_warmup=w,
+                                                          fast=True, device="cpu")[0],
+                                   data.one_hot("all")).numpy() for w in (0, 100)}
+        assert z[0].std(0).min() < 0.01 and z[100].std(0).min() > 0.5
+        assert latent_separation_auc(z[100], data.is_model) > latent_separation_auc(z[0], data.is_model)
+
+
 def test_the_dense_autoencoders_of_chapters_2_and_3_load_from_committed_int8_checkpoints(monkeypatch):
     """A full build must not retrain them (issue 10): each loads, in float32, from a
     committed checkpoint under 5 MB that stores its weight matrices in int8."""

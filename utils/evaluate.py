@@ -227,7 +227,9 @@ def evaluate_slm(fast: bool = False) -> list[Check]:
 
     from utils.metrics import cross_validated_scores
     from utils.physics.cohomology import LineBundleCohomology
-    from utils.physics.slm import charge_norm, check_model, cohomology_condition, conditions_table, spectrum
+    from utils.physics.slm import (
+        charge_norm, check_model, cohomology_condition, conditions_table, spectrum,
+    )
     from utils.physics.slm_data import slm_dataset
     from utils.physics.slm_scan import counts_by_charge_bound, load_scan, scan_models
     from utils.pretrained import slm_network

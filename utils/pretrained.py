@@ -441,11 +441,6 @@ def slm_cross_entropy(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return categorical_nll(model(x), x).mean()
 
 
-def slm_vae_loss(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Chapter 6's VAE loss: categorical cross-entropy + KL, the negative ELBO in nats."""
-    return vae_loss(model, x, likelihood="categorical")
-
-
 def slm_network(
     kind: str = "ae",
     subset: str = "all",
@@ -492,6 +487,7 @@ def slm_network(
     def loss(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
         if kind == "ae":
             return slm_cross_entropy(model, x)
+        # categorical cross-entropy + beta KL; beta = 1 (the negative ELBO) outside training
         return vae_loss(model, x, beta=beta["now"] if model.training else 1.0,
                         likelihood="categorical")
 

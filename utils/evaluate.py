@@ -285,23 +285,23 @@ def evaluate_slm(fast: bool = False) -> list[Check]:
     for subset in ("K<5", "all"):
         data = slm_dataset(subset)
         x = data.one_hot("all")
+        norm = charge_norm(data.matrices)
+        bins = [("K<5", norm < 5), ("5-6", (norm >= 5) & (norm < 6)),
+                ("6-7", (norm >= 6) & (norm < 7)), (">=7", norm >= 7)]
         for kind, warmup in (("ae", 0), ("vae", 0), ("vae", 100)):
             model, history = slm_network(kind, subset, kl_warmup=warmup, fast=fast, device="cpu")
             z = latent_coordinates(model, x).numpy()
             scores = cross_validated_scores(z, data.is_model)  # 25-NN, 5-fold
             auc = roc_auc_score(data.is_model, scores)
-            norm = charge_norm(data.matrices)
             by_norm = ", ".join(
                 f"{label} {roc_auc_score(data.is_model[rows], scores[rows]):.2f}"
-                for label, rows in [("K<5", norm < 5), ("5-6", (norm >= 5) & (norm < 6)),
-                                    ("6-7", (norm >= 6) & (norm < 7)), (">=7", norm >= 7)]
-                if data.is_model[rows].any() and not data.is_model[rows].all())
+                for label, rows in bins if subset == "all")
             checks.append(_at_least(
                 f"SLM {kind.upper()}{' (KL warm-up)' if warmup else ''} ({subset}): ROC AUC, "
                 "models vs random in the 2-D latent", auc,
                 0.95, ".2f", f"25-NN, 5-fold; {int(data.is_model.sum())} models, "
                 f"{int((~data.is_model).sum())} random; {len(history.train_loss)} epochs"
-                + (f"; AUC by norm: {by_norm}" if subset == "all" else "")))
+                + (f"; AUC by norm: {by_norm}" if by_norm else "")))
     return checks
 
 

@@ -50,3 +50,18 @@ def test_cross_validated_scores_never_let_a_point_score_itself():
     assert scores.shape == (400,)
     assert 0.4 < roc_auc_score(labels, scores) < 0.6
     assert np.array_equal(scores, cross_validated_scores(noise, labels, one_nn))  # seeded
+
+
+def test_auc_by_bin_scores_each_bin_on_its_own():
+    from utils.metrics import auc_by_bin
+
+    # bin < 1: perfectly ordered; 1-2: perfectly reversed; >= 2: ties only
+    values = np.array([0.5, 0.5, 0.5, 0.5, 1.5, 1.5, 1.5, 1.5, 2.0, 3.0])
+    labels = np.array([0, 0, 1, 1, 0, 0, 1, 1, 0, 1], bool)
+    scores = np.array([0.1, 0.2, 0.8, 0.9, 0.8, 0.9, 0.1, 0.2, 0.5, 0.5])
+    assert auc_by_bin(scores, labels, values, (1, 2)) == [("<1", 2, 1.0), ("1-2", 2, 0.0),
+                                                        (">=2", 1, 0.5)]
+    with pytest.raises(ValueError, match="bin 2-3 holds 1 points, not of both classes"):
+        auc_by_bin(scores, labels, values, (1, 2, 3))
+    with pytest.raises(ValueError, match="increasing"):
+        auc_by_bin(scores, labels, values, (2, 1))

@@ -6,7 +6,7 @@ from torch import nn
 
 from utils.data import images_to_tensor
 from utils.models import ConvAutoencoder
-from utils.train import History, evaluate, fit, load_checkpoint, load_or_train
+from utils.train import History, LinearWarmup, evaluate, fit, load_checkpoint, load_or_train
 
 
 def make_loaded(path, make):
@@ -269,3 +269,22 @@ def test_latent_coordinates_are_the_code_or_the_posterior_mean():
         assert torch.allclose(latent_coordinates(ae, x, batch_size=16), ae.encoder(x))
         mean, _ = vae.encoder(x)
         assert torch.allclose(latent_coordinates(vae, x, batch_size=16), mean)
+
+
+def test_linear_warmup_weights_each_epoch_as_fit_trains_it():
+    weight = LinearWarmup(4)
+    seen = []
+    model = nn.Linear(2, 1)
+
+    def loss(m, x):
+        if m.training:
+            seen.append(weight.value)
+        return (m(x) ** 2).mean() * weight.value
+
+    fit(model, torch.ones(8, 2), loss_fn=loss, epochs=6, batch_size=4, on_epoch_end=weight,
+        progress=False)
+    # two steps per epoch; epoch e trains with min(1, e / 4)
+    assert seen == [0.0, 0.0, 0.25, 0.25, 0.5, 0.5, 0.75, 0.75, 1.0, 1.0, 1.0, 1.0]
+    assert LinearWarmup(0).value == 1.0
+    with pytest.raises(ValueError, match="whole number >= 0"):
+        LinearWarmup(-1)

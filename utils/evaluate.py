@@ -225,12 +225,12 @@ def evaluate_slm(fast: bool = False) -> list[Check]:
     )
     from sklearn.metrics import roc_auc_score
 
-    from utils.metrics import cross_validated_scores
+    from utils.metrics import auc_by_bin, cross_validated_scores
     from utils.physics.cohomology import LineBundleCohomology
     from utils.physics.slm import (
         charge_norm, check_model, cohomology_condition, conditions_table, spectrum,
     )
-    from utils.physics.slm_data import slm_dataset
+    from utils.physics.slm_data import NORM_EDGES, slm_dataset
     from utils.physics.slm_scan import counts_by_charge_bound, load_scan, scan_models
     from utils.pretrained import slm_network
     from utils.train import latent_coordinates
@@ -286,16 +286,14 @@ def evaluate_slm(fast: bool = False) -> list[Check]:
         data = slm_dataset(subset)
         x = data.one_hot("all")
         norm = charge_norm(data.matrices)
-        bins = [("K<5", norm < 5), ("5-6", (norm >= 5) & (norm < 6)),
-                ("6-7", (norm >= 6) & (norm < 7)), (">=7", norm >= 7)]
         for kind, warmup in (("ae", 0), ("vae", 0), ("vae", 100)):
             model, history = slm_network(kind, subset, kl_warmup=warmup, fast=fast, device="cpu")
             z = latent_coordinates(model, x).numpy()
             scores = cross_validated_scores(z, data.is_model)  # 25-NN, 5-fold
             auc = roc_auc_score(data.is_model, scores)
-            by_norm = ", ".join(
-                f"{label} {roc_auc_score(data.is_model[rows], scores[rows]):.2f}"
-                for label, rows in bins if subset == "all")
+            by_norm = "" if subset != "all" else ", ".join(
+                f"K{label} {value:.2f}"
+                for label, _, value in auc_by_bin(scores, data.is_model, norm, NORM_EDGES))
             checks.append(_at_least(
                 f"SLM {kind.upper()}{' (KL warm-up)' if warmup else ''} ({subset}): ROC AUC, "
                 "models vs random in the 2-D latent", auc,

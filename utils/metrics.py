@@ -48,3 +48,31 @@ def latent_separation_auc(z: np.ndarray, labels: np.ndarray, k: int = 25, seed: 
 
     scores = cross_validated_scores(z, labels, KNeighborsClassifier(k), seed)
     return float(roc_auc_score(labels, scores))
+
+
+def auc_by_bin(scores: np.ndarray, labels: np.ndarray, values: np.ndarray,
+               edges: tuple[float, ...]) -> list[tuple[str, int, float]]:
+    """ROC AUC of ``scores`` (n,) for binary ``labels`` (n,) within bins of ``values`` (n,).
+
+    ``edges`` (increasing) cut the real line into ``len(edges) + 1`` bins, the first
+    ``values < edges[0]``, the last ``values >= edges[-1]``. Returns ``(bin label, number of
+    positives, AUC)`` per bin, e.g. ``("5-6", 16816, 0.93)``; chapter 6 bins by the norm K.
+    A bin without both classes has no AUC; it raises ``ValueError`` naming the bin.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    edges = tuple(edges)
+    if not edges or any(b <= a for a, b in zip(edges, edges[1:])):
+        raise ValueError(f"edges must be a non-empty increasing sequence, got {edges}")
+    labels = np.asarray(labels, bool)
+    which = np.searchsorted(np.asarray(edges, float), values, side="right")
+    names = ([f"<{edges[0]:g}"] + [f"{a:g}-{b:g}" for a, b in zip(edges, edges[1:])]
+             + [f">={edges[-1]:g}"])
+    table = []
+    for i, name in enumerate(names):
+        rows = which == i
+        if labels[rows].all() or not labels[rows].any():
+            raise ValueError(f"bin {name} holds {int(rows.sum())} points, not of both classes; "
+                             "choose edges that leave both classes in every bin")
+        table.append((name, int(labels[rows].sum()), float(roc_auc_score(labels[rows], scores[rows]))))
+    return table

@@ -30,6 +30,7 @@ from utils.models import (
 )
 from utils.train import (
     History,
+    LinearWarmup,
     display_path,
     fit,
     load_checkpoint,
@@ -482,17 +483,14 @@ def slm_network(
     if kl_warmup:
         base["kl_warmup_epochs"] = kl_warmup
     full, quick = base | dict(epochs=epochs), base | dict(epochs=fast_epochs)
-    beta = {"now": 0.0 if kl_warmup else 1.0}
+    beta = LinearWarmup(kl_warmup)
 
     def loss(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
         if kind == "ae":
             return slm_cross_entropy(model, x)
         # categorical cross-entropy + beta KL; beta = 1 (the negative ELBO) outside training
-        return vae_loss(model, x, beta=beta["now"] if model.training else 1.0,
+        return vae_loss(model, x, beta=beta.value if model.training else 1.0,
                         likelihood="categorical")
-
-    def warm_up(epoch: int, history: History) -> None:
-        beta["now"] = min(1.0, (epoch + 1) / kl_warmup) if kl_warmup else 1.0
 
     def make() -> nn.Module:
         torch.manual_seed(0)
@@ -501,7 +499,7 @@ def slm_network(
     def train(model: nn.Module, config: dict) -> History:
         return fit(model, data.one_hot("train"), loss_fn=loss, val_data=data.one_hot("val"),
                    epochs=config["epochs"], batch_size=config["batch_size"], lr=config["lr"],
-                   cosine_lr=config["cosine_lr"], seed=config["seed"], on_epoch_end=warm_up)
+                   cosine_lr=config["cosine_lr"], seed=config["seed"], on_epoch_end=beta)
 
     name = f"slm_{kind}_{'k5' if subset == 'K<5' else 'all'}"
     name += f"_klwarmup{kl_warmup}" if kl_warmup else ""

@@ -57,6 +57,25 @@ class History:
         return cls(**data)
 
 
+class LinearWarmup:
+    """A loss weight that rises linearly from 0 to 1 over the first ``epochs`` epochs.
+
+    Pass it to :func:`fit` as ``on_epoch_end`` and read ``.value`` in the loss: epoch e
+    (counted from 0) trains with weight ``min(1, e / epochs)``; ``epochs = 0`` gives 1
+    throughout. The course uses it for KL warm-up (Bowman et al. 2016, arXiv:1511.06349): the
+    VAE's KL term is switched off at first and phased in, against posterior collapse.
+    """
+
+    def __init__(self, epochs: int):
+        if not isinstance(epochs, int) or epochs < 0:
+            raise ValueError(f"epochs must be a whole number >= 0, got {epochs!r}")
+        self.epochs = epochs
+        self.value = 0.0 if epochs else 1.0
+
+    def __call__(self, epoch: int, history: History | None = None) -> None:
+        self.value = min(1.0, (epoch + 1) / self.epochs) if self.epochs else 1.0
+
+
 def reconstruction_loss(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """Mean squared error between ``model(x)`` and ``x`` (per pixel, batch-averaged)."""
     return F.mse_loss(model(x), x)

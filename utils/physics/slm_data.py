@@ -23,6 +23,9 @@ from .slm import charge_norm, one_hot, random_matrices_like
 from .slm_scan import SCAN_FILE, canonical_form, load_scan, model_index
 
 SUBSETS = {"K<5": 5.0, "all": None}
+# Bins of the norm K in which chapter 6 and ``evaluate slm`` score the latent separation:
+# K < 5, 5-6, 6-7, >= 7 (the last holds about 1.5 % of the models).
+NORM_EDGES = (5, 6, 7)
 
 
 @dataclass

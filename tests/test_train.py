@@ -92,9 +92,18 @@ def test_load_or_train_trains_once_then_loads(tmp_path, digits):
     assert h2.train_loss == h1.train_loss
     for a, b in zip(model.state_dict().values(), fresh.state_dict().values()):
         assert torch.equal(a.cpu(), b)
-    # A different training description is never passed off as this one.
-    load_or_train(path, make(), train, config={"epochs": 2})
+    # A different training description is never passed off as this one, and the new
+    # training starts from the model's own initial weights, not from the rejected checkpoint.
+    other, start = make(), []
+
+    def train_other():
+        calls.append(1)
+        start.extend(p.detach().clone() for p in other.parameters())
+        return fit(other, x[:256], epochs=2, batch_size=64, device="cpu")
+
+    load_or_train(path, other, train_other, config={"epochs": 2})
     assert calls == [1, 1]
+    assert all(torch.equal(a, b) for a, b in zip(start, make().parameters()))
     _, config = load_checkpoint(path, make())
     assert config == {"epochs": 2}
     assert sorted(p.name for p in path.parent.iterdir()) == ["tiny.pt"]  # no temp files

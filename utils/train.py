@@ -426,6 +426,9 @@ def load_or_train(
     path = Path(path)
     config = json.loads(json.dumps(config or {}))
     if path.exists() and not retrain:
+        # Training must start from the model's own initial weights, not from a checkpoint
+        # that was loaded and then rejected.
+        initial = {k: v.clone() for k, v in model.state_dict().items()}
         try:
             history, saved_config = load_checkpoint(path, model)
         except (pickle.UnpicklingError, RuntimeError, KeyError, EOFError, OSError) as err:
@@ -437,6 +440,7 @@ def load_or_train(
                 return history
             print(f"Checkpoint {display_path(path)} was made with {saved_config}, not "
                   f"{config}; retraining.")
+        model.load_state_dict(initial)
     history = train()
     save_checkpoint(path, model, history, config, storage_dtype)
     print(f"Saved checkpoint {display_path(path)}")

@@ -74,3 +74,4 @@ def test_slm_group_checks_the_geometry_the_stored_scan_and_the_latent_spaces():
     aucs = [c for name, c in checks.items() if "ROC AUC" in name]
     assert len(aucs) == 6  # AE, VAE, VAE with KL warm-up; K<5 and all
     assert all(0.8 < c.value <= 1.0 for c in aucs)  # well above chance (0.5)
+    assert all(c.passed for c in aucs), [(c.name, c.value) for c in aucs]  # target 0.95

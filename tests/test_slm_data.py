@@ -30,14 +30,18 @@ def test_dataset_has_every_model_once_and_as_many_random_matrices(subset, count)
     assert np.array_equal(np.sort(charge_norm(models)), np.sort(charge_norm(random)))
     if subset == "K<5":
         assert charge_norm(data.matrices).max() < 5
-    # both in the canonical form, so the convention cannot tell them apart
-    assert np.array_equal(canonical_form(random), random)
-    assert np.array_equal(canonical_form(models), models)
+    # both in the same canonical form (bundles by index), so the convention cannot tell
+    # them apart
+    assert np.array_equal(canonical_form(random, order="index"), random)
+    assert np.array_equal(canonical_form(models, order="index"), models)
+    # every model of the scan once
+    assert np.array_equal(np.sort(model_index(load_scan().models, canonical_form(models))),
+                          np.flatnonzero(charge_norm(load_scan().models) < (5 if subset == "K<5" else 99)))
     # a few random matrices of small norm pass conditions 1-4; none may be a model
     table = conditions_table(random)
     passing = random[np.all(np.stack(list(table.values())), axis=0)]
     assert all(slope_zero_point(v) is None for v in passing)
-    assert (model_index(load_scan().models, random) == -1).all()
+    assert (model_index(load_scan().models, canonical_form(random)) == -1).all()
     split = np.concatenate([data.train, data.val])
     assert np.array_equal(np.sort(split), np.arange(len(data.matrices)))
     assert abs(len(data.train) - 0.8 * len(split)) <= 1
@@ -45,6 +49,18 @@ def test_dataset_has_every_model_once_and_as_many_random_matrices(subset, count)
     assert x.shape == (len(data.val), 30, 11)
     with pytest.raises(ValueError, match="subset"):
         slm_dataset("K<6")
+
+
+def test_the_two_orders_write_the_same_matrices_in_two_forms():
+    by_index, by_charges = slm_dataset("K<5"), slm_dataset("K<5", order="charges")
+    assert np.array_equal(canonical_form(by_index.matrices), by_charges.matrices)
+    assert np.array_equal(by_charges.matrices, canonical_form(by_charges.matrices))
+    assert (by_index.matrices != by_charges.matrices).any(axis=(1, 2)).mean() > 0.5
+    assert np.array_equal(by_index.is_model, by_charges.is_model)
+    assert np.array_equal(by_index.train, by_charges.train)
+    assert "ordered by index" in by_index.source and "ordered by index" not in by_charges.source
+    with pytest.raises(ValueError, match="order must be one of"):
+        slm_dataset("K<5", order="norm")
 
 
 @pytest.mark.parametrize("lam, k2", [(0.15, 48), (-0.05, 60)])

@@ -65,6 +65,25 @@ def test_canonical_form_forgets_bundle_order_and_symmetry_but_nothing_else():
     assert len(unique_models(np.concatenate([V, moved]))) == len(unique_models(V))
 
 
+def test_canonical_form_ordered_by_index_is_the_same_model_with_bundles_by_families():
+    from utils.physics.slm import index
+
+    rng = np.random.default_rng(3)
+    V = rng.integers(-3, 4, size=(40, 5, 6))
+    moved = np.stack([v[rng.permutation(5)][:, SYMMETRIES[rng.integers(48)]] for v in V])
+    by_index = canonical_form(V, order="index")
+    assert np.array_equal(by_index, canonical_form(moved, order="index"))
+    # the same model: the scan's canonical form of it is unchanged
+    assert np.array_equal(canonical_form(by_index), canonical_form(V))
+    ind = index(by_index)
+    assert (np.diff(ind, axis=1) >= 0).all()  # most families (most negative index) first
+    lecture = canonical_form(LECTURE, order="index")
+    assert index(lecture).tolist() == [-8, -4, 0, 0, 0]
+    assert not np.array_equal(lecture, canonical_form(LECTURE))  # a different representative
+    with pytest.raises(ValueError, match="order must be one of"):
+        canonical_form(V, order="norm")
+
+
 def test_single_bundle_candidates_keep_every_bundle_of_the_lecture_model():
     singles = single_bundle_candidates(2)
     codes = {tuple(k) for k in singles.tolist()}

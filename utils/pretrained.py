@@ -446,6 +446,7 @@ def slm_network(
     kind: str = "ae",
     subset: str = "all",
     kl_warmup: int = 0,
+    order: str = "index",
     fast: bool | None = None,
     retrain: bool = False,
     device: torch.device | str | None = None,
@@ -463,6 +464,10 @@ def slm_network(
     first ``kl_warmup`` epochs (KL annealing, Bowman et al. 2016, arXiv:1511.06349), the
     standard remedy for posterior collapse; the checkpoint's name and config record it.
     Validation losses are the full negative ELBO throughout.
+
+    ``order``: the canonical form of the matrices (see ``slm_dataset``), "index" (bundles by
+    their index) or "charges" (the scan's lexicographic form; name suffix ``_chargeorder``),
+    kept to show in chapter 6 how much the choice of representative matters.
     """
     from utils.models import SLMAutoencoder, SLMVAE
     from utils.physics.slm_data import slm_dataset
@@ -472,7 +477,7 @@ def slm_network(
     if kl_warmup and kind != "vae" or not isinstance(kl_warmup, int) or kl_warmup < 0:
         raise ValueError(f"kl_warmup must be a whole number of epochs >= 0, and only for the "
                          f"VAE; got {kl_warmup!r} for {kind!r}")
-    data = slm_dataset(subset)
+    data = slm_dataset(subset, order=order)
     epochs, fast_epochs = (1000, 50) if subset == "K<5" else (300, 15)
     # On all models (ten times the data) lr 3e-3 made the VAE's loss overflow after about 40
     # epochs; 1e-3 trains both networks stably.
@@ -503,6 +508,7 @@ def slm_network(
 
     name = f"slm_{kind}_{'k5' if subset == 'K<5' else 'all'}"
     name += f"_klwarmup{kl_warmup}" if kl_warmup else ""
+    name += "_chargeorder" if order == "charges" else ""
     return load_or_train_recipe(name, make, train, full, quick, fast, retrain, device)
 
 

@@ -2,11 +2,12 @@
 
 :func:`slm_dataset` mixes the models of the stored scan (:mod:`utils.physics.slm_scan`)
 with as many random c1 = 0 integer matrices of the same norms K
-(:func:`utils.physics.slm.random_matrices_like`), none of them a model, brought into the same
-canonical form as the models (:func:`utils.physics.slm_scan.canonical_form`), labels them, and splits them 80/20 into
-training and validation sets with a fixed seed. ``subset="K<5"`` keeps the matrices with
-K < 5 (the left panel of the lecture's figure), ``"all"`` all of them. The random set takes
-about a minute to draw, so it is cached under the course cache with the scan it matches.
+(:func:`utils.physics.slm.random_matrices_like`), none of them a model, writes both in the
+same canonical form (:func:`utils.physics.slm_scan.canonical_form`, by default with the
+bundles ordered by their index), labels them, and splits them 80/20 into training and
+validation sets with a fixed seed. ``subset="K<5"`` keeps the matrices with K < 5 (the
+left panel of the lecture's figure), ``"all"`` all of them. The random set takes about a
+minute to draw, so it is cached under the course cache with the scan it matches.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import torch
 
 from ..data import cache_dir, write_atomic
 from .slm import charge_norm, one_hot, random_matrices_like
-from .slm_scan import SCAN_FILE, canonical_form, load_scan, model_index
+from .slm_scan import ORDERS, SCAN_FILE, canonical_form, load_scan, model_index
 
 SUBSETS = {"K<5": 5.0, "all": None}
 # Bins of the norm K in which chapter 6 and ``evaluate slm`` score the latent separation:
@@ -72,25 +73,35 @@ def random_comparison(models: np.ndarray, seed: int = 0) -> np.ndarray:
     return random
 
 
-def slm_dataset(subset: str = "all", seed: int = 0, path=SCAN_FILE) -> SLMDataset:
-    """Models and random matrices of equal K, labelled and split 80/20 (see the module)."""
+def slm_dataset(subset: str = "all", seed: int = 0, order: str = "index",
+                path=SCAN_FILE) -> SLMDataset:
+    """Models and random matrices of equal K, labelled and split 80/20 (see the module).
+
+    ``order``: the canonical form the matrices are written in (:func:`canonical_form`):
+    "index" (bundles by their index, most families first; the default, what chapter 6's
+    networks are trained on) or "charges" (the scan's lexicographic form).
+    """
     if subset not in SUBSETS:
         raise ValueError(f"subset must be one of {sorted(SUBSETS)}, got {subset!r}")
+    if order not in ORDERS:
+        raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
     scan = load_scan(path)
     models = scan.models
-    # The models are stored in canonical form (bundles sorted, smallest symmetry image);
-    # the random matrices get the same treatment, or a network could tell them apart by
-    # the convention alone.
+    # Models and random matrices go through the same canonical form (bundles sorted,
+    # smallest symmetry image), or a network could tell them apart by the convention alone.
     random = random_comparison(models, seed)
     matrices = np.concatenate([models, random])
+    if order != "charges":  # the scan's own form
+        matrices = canonical_form(matrices, order=order)
     is_model = np.concatenate([np.ones(len(models), bool), np.zeros(len(random), bool)])
     cut = SUBSETS[subset]
     if cut is not None:
         keep = charge_norm(matrices) < cut
         matrices, is_model = matrices[keep], is_model[keep]
-    order = np.random.default_rng(seed).permutation(len(matrices))
-    n_train = int(round(0.8 * len(order)))
+    shuffled = np.random.default_rng(seed).permutation(len(matrices))
+    n_train = int(round(0.8 * len(shuffled)))
+    form = "canonical form" + (", bundles ordered by index" if order == "index" else "")
     source = (f"{len(models):,} models of the |k| <= {scan.max_charge} scan and as many "
-              f"random matrices of equal K in canonical form (seed {seed}); subset {subset}")
-    return SLMDataset(matrices, is_model, np.sort(order[:n_train]), np.sort(order[n_train:]),
+              f"random matrices of equal K in {form} (seed {seed}); subset {subset}")
+    return SLMDataset(matrices, is_model, np.sort(shuffled[:n_train]), np.sort(shuffled[n_train:]),
                       source)

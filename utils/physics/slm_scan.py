@@ -112,33 +112,46 @@ def _row_codes(V: np.ndarray) -> np.ndarray:
     return ((np.asarray(V, dtype=np.int64) + 16) * 32 ** np.arange(5, -1, -1)).sum(-1)
 
 
-def canonical_form(V) -> np.ndarray:
+ORDERS = ("charges", "index")
+
+
+def canonical_form(V, order: str = "charges") -> np.ndarray:
     """The canonical representative of models (..., 5, 6) up to bundle order and symmetry.
 
     Over the 48 symmetries, permute the charges, sort the five bundles, and keep the
     lexicographically smallest matrix. Two models are the same exactly when their canonical
     forms are equal. Returns an array of the input's shape.
+
+    ``order`` says how the bundles are sorted: "charges" (the scan's form, lexicographic in
+    the charges) or "index" (by the index ind(L_a) first, most families first, then by the
+    charges). Both are functions of the model alone, since the 48 symmetries leave every
+    index unchanged; "index" puts bundles with the same role in the same rows, which is the
+    form chapter 6's networks see.
     """
+    if order not in ORDERS:
+        raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
     V = np.asarray(V, dtype=np.int64)
     flat = V.reshape(-1, 5, 6)
     out = np.empty_like(flat)
     for i in range(0, len(flat), 8192):
-        out[i:i + 8192] = _canonical_chunk(flat[i:i + 8192])
+        out[i:i + 8192] = _canonical_chunk(flat[i:i + 8192], order)
     return out.reshape(V.shape)
 
 
-def _canonical_chunk(flat: np.ndarray) -> np.ndarray:
+def _canonical_chunk(flat: np.ndarray, order: str) -> np.ndarray:
     images = np.moveaxis(flat[:, :, SYMMETRIES], 2, 1)  # (m, 48, 5, 6)
-    codes = _row_codes(images)  # (m, 48, 5)
-    order = np.argsort(codes, axis=-1)
-    codes = np.take_along_axis(codes, order, -1)
+    codes = _row_codes(images)  # (m, 48, 5), each in [0, 32**6)
+    if order == "index":  # the index as the leading digit (|ind| < 2e5 for |k| <= 16)
+        codes = codes + index(images) * 32**6
+    rank = np.argsort(codes, axis=-1)
+    codes = np.take_along_axis(codes, rank, -1)
     alive = np.ones(codes.shape[:2], dtype=bool)
     for column in range(5):
         values = np.where(alive, codes[:, :, column], np.iinfo(np.int64).max)
         alive &= values == values.min(1, keepdims=True)
     best = alive.argmax(1)
     m = np.arange(len(flat))
-    return images[m, best][m[:, None], order[m, best]]
+    return images[m, best][m[:, None], rank[m, best]]
 
 
 def unique_models(V) -> np.ndarray:

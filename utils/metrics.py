@@ -56,7 +56,7 @@ def auc_by_bin(scores: np.ndarray, labels: np.ndarray, values: np.ndarray,
 
     ``edges`` (increasing) cut the real line into ``len(edges) + 1`` bins, the first
     ``values < edges[0]``, the last ``values >= edges[-1]``. Returns ``(bin label, number of
-    positives, AUC)`` per bin, e.g. ``("5-6", 16816, 0.93)``; chapter 6 bins by the norm K.
+    positives, AUC)`` per bin, e.g. ``("5-6", 16816, 0.98)``; chapter 6 bins by the norm K.
     A bin without both classes has no AUC; it raises ``ValueError`` naming the bin.
     """
     from sklearn.metrics import roc_auc_score

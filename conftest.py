@@ -13,3 +13,13 @@ os.environ.setdefault("COURSE_PROGRESS", "0")
 # absolute before they inherit it.
 if os.environ.get("COURSE_DATA_DIR"):
     os.environ["COURSE_DATA_DIR"] = os.path.abspath(os.environ["COURSE_DATA_DIR"])
+
+
+def pytest_collection_modifyitems(config, items):
+    """Executing a lecture notebook (nbval) is an end-to-end test: mark it ``slow`` so that
+    ``pytest -m "not slow"`` is the quick loop of unit tests."""
+    import pytest
+
+    for item in items:
+        if str(item.fspath).endswith(".ipynb"):
+            item.add_marker(pytest.mark.slow)

@@ -84,7 +84,7 @@ class Hub:
 
     def start_server(self, user: str) -> None:
         self.request("POST", f"/hub/api/users/{user}/server")
-        for _ in range(240):
+        for _ in range(480):
             model = self.request("GET", f"/hub/api/users/{user}")
             server = model.get("servers", {}).get("")
             if server and server.get("ready"):
@@ -141,7 +141,7 @@ def _stop_hub(process: subprocess.Popen | None, state: Path) -> list[int]:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
-    for _ in range(20):
+    for _ in range(120):  # servers may take a while to exit on a busy machine
         left = _hub_processes(str(state))
         if not left:
             break

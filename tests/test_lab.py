@@ -68,7 +68,7 @@ def lab(tmp_path_factory, free_port):
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(120):
+        for _ in range(360):  # up to 3 minutes on a busy machine
             try:
                 urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
                 break
@@ -96,9 +96,9 @@ def _open_notebook(browser, lab, path: str):
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     # a fresh workspace per page: no tabs restored from the previous test
     page.goto(f"{lab['base']}/lab/tree/{path}?reset&token={lab['token']}")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=180_000)
     # the kernel is ready when the status bar says Idle
-    page.wait_for_selector("text=| Idle", timeout=90_000)
+    page.wait_for_selector("text=| Idle", timeout=180_000)
     return page, errors
 
 
@@ -124,6 +124,31 @@ def _validate(page) -> str:
 def _close_dialog(page) -> None:
     page.click(".jp-Dialog-footer button")
     page.wait_for_selector(".jp-Dialog", state="detached", timeout=10_000)
+
+
+def _read_notebook(path: Path):
+    """The notebook on disk, or None while it is being written. jupyter_server saves in
+    place (its atomic writing keeps a backup copy, not a renamed temporary file), and
+    JupyterLab may autosave at any moment, so a read can meet an empty or half-written
+    file: that is a 'not yet', not a failure."""
+    try:
+        return nbformat.read(path, as_version=4)
+    except (OSError, ValueError, nbformat.reader.NotJSONError, nbformat.ValidationError):
+        return None
+
+
+def _wait_until_saved(page, path: Path, done, timeout_ms: int = 120_000) -> bool:
+    """Wait until JupyterLab reports the document saved (the tab loses its dirty mark,
+    which happens when the contents API has answered the PUT) and the file on disk parses
+    and satisfies ``done``."""
+    page.wait_for_selector(".lm-TabBar-tab.jp-mod-dirty", state="detached", timeout=timeout_ms)
+    deadline = time.monotonic() + timeout_ms / 1000
+    while time.monotonic() < deadline:
+        nb = _read_notebook(path)
+        if nb is not None and done(nb):
+            return True
+        page.wait_for_timeout(250)
+    return False
 
 
 def _cell(page, index: int):
@@ -162,12 +187,8 @@ def test_a_student_runs_an_exercise_and_validates_it(browser, lab):
         page.keyboard.press("Escape")
         page.click("[data-command='docmanager:save']")
         path = lab["root"] / "exercises" / ASSIGNMENT / "tools.ipynb"
-        for _ in range(60):  # saved to disk through the contents API
-            if "def roc_points" in nbformat.read(path, as_version=4).cells[index].source:
-                break
-            page.wait_for_timeout(500)
-        else:
-            pytest.fail("the edited notebook was not saved")
+        saved = _wait_until_saved(page, path, lambda nb: "def roc_points" in nb.cells[index].source)
+        assert saved, "the edited notebook was not saved"
 
         text = _validate(page)
         page.screenshot(path=str(ARTEFACTS / "validate_passed.png"))

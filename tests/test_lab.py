@@ -133,7 +133,7 @@ def _read_notebook(path: Path):
     file: that is a 'not yet', not a failure."""
     try:
         return nbformat.read(path, as_version=4)
-    except (OSError, ValueError, nbformat.reader.NotJSONError, nbformat.ValidationError):
+    except (OSError, ValueError, nbformat.ValidationError):  # NotJSONError is a ValueError
         return None
 
 

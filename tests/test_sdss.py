@@ -23,6 +23,7 @@ from utils.sdss import (
     SHARED_SAMPLE,
     add_colours,
     full_sample_cached,
+    shared_sample_path,
 )
 
 STAR_ROWS = [
@@ -62,17 +63,8 @@ def test_add_colours_are_differences_of_magnitudes():
     assert table["u-g"].tolist() == [1.0, 0.5] and table["g-r"].tolist() == [-1.0, -0.5]
 
 
-def _shared_sample() -> Path:
-    """The shared SDSS file, or the loader's own error when it is not here."""
-    folder = os.environ.get("COURSE_DATA_DIR")
-    if not folder or not (Path(folder) / SHARED_SAMPLE).is_file():
-        raise DataNotFoundError(f"{SHARED_SAMPLE} is not in COURSE_DATA_DIR ({folder!r}): "
-                                "set COURSE_DATA_DIR to the course's data folder (in CI: ../shared/data)")
-    return Path(folder) / SHARED_SAMPLE
-
-
 def _write_csv(path: Path, mutate) -> Path:
-    shared = pd.read_csv(_shared_sample(), nrows=50)
+    shared = pd.read_csv(shared_sample_path(), nrows=50)
     mutate(shared)
     shared.to_csv(path, index=False)
     return path
@@ -99,7 +91,7 @@ def test_bad_rows_are_named_in_the_error(tmp_path, mutate, message):
 def test_a_modified_shared_sample_fails_its_checksum(tmp_path, monkeypatch):
     data = tmp_path / "data"
     (data / "sdss").mkdir(parents=True)
-    original = _shared_sample()
+    original = shared_sample_path()
     text = original.read_text().replace("STAR", "QSO", 1)
     (data / SHARED_SAMPLE).write_text(text)
     monkeypatch.setenv("COURSE_DATA_DIR", str(data))

@@ -246,16 +246,25 @@ def query_skyserver(
 # --------------------------------------------------------------------------------------
 
 
-def _shared_sample_path(path: str | os.PathLike | None) -> Path:
-    if path is not None:
-        return Path(path)
-    data_dir = os.environ.get(DATA_DIR_ENV)
-    if not data_dir:
+def shared_sample_path(path: str | os.PathLike | None = None) -> Path:
+    """The CSV that :func:`load_sdss` reads (``path``, else the shared sample in
+    ``$COURSE_DATA_DIR``); raises :class:`DataNotFoundError`, saying how to provide it,
+    when it is not there."""
+    if path is None:
+        data_dir = os.environ.get(DATA_DIR_ENV)
+        if not data_dir:
+            raise DataNotFoundError(
+                f"The SDSS sample is not found: set {DATA_DIR_ENV} to the folder that holds "
+                f"{SHARED_SAMPLE} (in CI: ../shared/data) or pass path=."
+            )
+        path = Path(data_dir).expanduser() / SHARED_SAMPLE
+    csv = Path(path)
+    if not csv.is_file():
         raise DataNotFoundError(
-            f"The SDSS sample is not found: set {DATA_DIR_ENV} to the folder that holds "
-            f"{SHARED_SAMPLE} (in CI: ../shared/data) or pass path=."
+            f"{csv} does not exist. Point {DATA_DIR_ENV} at the course's data folder "
+            "(see ../shared/data/README.md) or pass path=."
         )
-    return Path(data_dir).expanduser() / SHARED_SAMPLE
+    return csv
 
 
 def full_sample_cached() -> bool:
@@ -286,12 +295,7 @@ def load_sdss(path: str | os.PathLike | None = None, source: str = "auto") -> pd
         table = validate_sdss(raw, "SkyServer DR18 star query")
         table.attrs["source"] = f"full DR18 star sample from SkyServer ({len(table):,} stars)"
         return table
-    csv = _shared_sample_path(path)
-    if not csv.is_file():
-        raise DataNotFoundError(
-            f"{csv} does not exist. Point {DATA_DIR_ENV} at the course's data folder "
-            "(see ../shared/data/README.md) or pass path=."
-        )
+    csv = shared_sample_path(path)
     body = csv.read_bytes()
     if path is None and hashlib.sha256(body).hexdigest() != SHARED_SAMPLE_SHA256:
         raise CorruptDataError(

@@ -2,7 +2,7 @@
 
     python -m utils.grading release   ASSIGNMENT
     python -m utils.grading collect   ASSIGNMENT FOLDER   # FOLDER/<student>.ipynb or FOLDER/<student>/*.ipynb
-    python -m utils.grading autograde ASSIGNMENT [--memory-gb 4] [--student-timeout 1800]
+    python -m utils.grading autograde ASSIGNMENT [--jobs N] [--memory-gb 4] [--student-timeout 1800] [--no-sandbox]
     python -m utils.grading feedback  ASSIGNMENT
     python -m utils.grading export    ASSIGNMENT grades.csv
 
@@ -11,7 +11,12 @@ grading; this module adds what a class needs around it:
 
 * every student is graded in a separate ``nbgrader autograde --student`` process with a
   memory limit (``RLIMIT_AS``) and a wall-clock limit, so one submission can never stop
-  the class or take the machine down;
+  the class or take the machine down; ``--jobs N`` students at once (default: one per
+  core), their gradebook writes serialized by SQLite's lock (:func:`gradebook_url`);
+* the student's kernel runs in a bubblewrap sandbox (:mod:`utils.sandbox`): it cannot
+  read the solutions, touch the gradebook or another student's files, use the network or
+  signal the grader. Where the sandbox cannot start, nobody is graded; ``--no-sandbox``
+  grades without it and says so in the report and the gradebook;
 * :class:`RobustExecute` replaces nbgrader's executor: a cell that does not finish in
   time, even one that swallows ``KeyboardInterrupt``, or that kills the kernel, gets an
   error output, the kernel is restarted, the cells before it are run again and grading
@@ -33,11 +38,12 @@ import datetime as dt
 import json
 import os
 import re
-import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +51,7 @@ import nbformat
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Bool
 
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.DOTALL)
 NOTE_TIMEOUT = (
@@ -70,7 +77,20 @@ class RobustExecute(Execute):
     When a cell times out and the kernel does not come back after the interrupt, or the
     kernel dies, the cell gets an error output saying so; the kernel is restarted and the
     cells that ran before are executed again (outputs discarded) to restore the state.
+
+    With ``sandbox`` (the default; ``--RobustExecute.sandbox=False`` turns it off) the
+    kernel runs in a bubblewrap sandbox (:class:`utils.sandbox.SandboxedKernelManager`):
+    the student's code sees neither the course files nor the gradebook, nor the network.
     """
+
+    sandbox = Bool(True, config=True, help="run the kernel in a bubblewrap sandbox (utils.sandbox)")
+
+    def create_kernel_manager(self):
+        if self.sandbox:
+            from utils.sandbox import SandboxedKernelManager
+
+            self.kernel_manager_class = SandboxedKernelManager
+        return super().create_kernel_manager()
 
     def _note(self, cell, ename: str, text: str) -> None:
         cell.outputs = [o for o in cell.get("outputs", []) if o.get("output_type") != "error"]
@@ -219,23 +239,20 @@ def prepare_submission(course: Path, assignment: str, student: str) -> list[str]
     return messages
 
 
-def _limit_memory(gigabytes: float):
-    def apply() -> None:
-        limit = int(gigabytes * 2**30)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        os.setsid()  # own process group: a timeout kills nbgrader and its kernels together
-    return apply
-
-
 def _nbgrader(course: Path, args: list[str], memory_gb: float | None = None,
               timeout: float | None = None) -> subprocess.CompletedProcess:
+    """Run nbgrader in its own session (a timeout kills it and its kernels together) with
+    an address-space limit of ``memory_gb`` (inherited by the kernels it starts)."""
     env = dict(os.environ)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        preexec_fn=_limit_memory(memory_gb) if memory_gb else os.setsid,
-    )
+    command = [sys.executable, "-m", "nbgrader", *args]
+    if memory_gb:
+        # prlimit(1) sets the limit before nbgrader starts, without a preexec_fn (which is
+        # unsafe in the threads of a parallel run)
+        limit = int(memory_gb * 2**30)
+        command = ["prlimit", f"--as={limit}:{limit}", "--", *command]
+    proc = subprocess.Popen(command, cwd=course, env=env, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
     try:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -250,13 +267,23 @@ def _errors(log: str) -> list[str]:
     return [line.split("| ERROR]", 1)[1].strip() for line in lines][-3:]
 
 
+def gradebook_url(course: Path) -> str:
+    """The gradebook's SQLAlchemy URL. Writers wait up to 10 minutes for each other's
+    lock (SQLite's default is 5 s), so parallel graders never fail with "database is
+    locked": their writes are serialized by SQLite."""
+    return f"sqlite:///{course / 'gradebook.db'}?timeout=600"
+
+
+_GRADEBOOK_LOCK = threading.Lock()  # this process's own gradebook writes, one at a time
+
+
 def _record(course: Path, assignment: str, result: StudentResult) -> None:
     """Put the messages into the gradebook, as a comment on the first answer cell."""
     if not result.messages:
         return
     from nbgrader.api import Gradebook, MissingEntry
 
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+    with _GRADEBOOK_LOCK, Gradebook(gradebook_url(course)) as gb:
         try:
             submission = gb.find_submission(assignment, result.student)
         except MissingEntry:
@@ -268,9 +295,55 @@ def _record(course: Path, assignment: str, result: StudentResult) -> None:
         gb.db.commit()
 
 
+UNSANDBOXED = ("graded WITHOUT the sandbox (--no-sandbox): the submission's code could "
+               "read and change files of the course")
+
+
+def _grade_one(course: Path, assignment: str, student: str, memory_gb: float,
+               student_timeout: float, sandbox: bool) -> StudentResult:
+    start = time.perf_counter()
+    result = StudentResult(student, messages=prepare_submission(course, assignment, student))
+    if not sandbox:
+        result.messages.insert(0, UNSANDBOXED)
+    args = ["autograde", assignment, "--student", student, "--force", "--create",
+            f"--CourseDirectory.db_url={gradebook_url(course)}",
+            f"--RobustExecute.sandbox={sandbox}",
+            f"--SandboxedKernelManager.memory_gb={memory_gb}",
+            f"--SandboxedKernelManager.cpu_seconds={int(student_timeout)}"]
+    run = _nbgrader(course, args, memory_gb, student_timeout)
+    if run.returncode != 0:
+        result.status = "failed"
+        result.messages.append("nbgrader could not grade this submission: "
+                               + " | ".join(_errors(run.stdout) or run.stdout.splitlines()[-2:]))
+    notes = sorted({m.group(0) for m in re.finditer(r"cell \d+ (timed out|killed the kernel)", run.stdout)})
+    if notes:
+        result.messages.append("; ".join(notes) + " (see the cell's output in the feedback)")
+    result.seconds = time.perf_counter() - start
+    _record(course, assignment, result)
+    return result
+
+
+def _progress(done: int, total: int, failed: int, width: int = 30) -> str:
+    filled = round(width * done / total) if total else width
+    return f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} students, {done - failed} graded, {failed} failed"
+
+
 def autograde_class(course: Path, assignment: str, memory_gb: float = 4.0,
-                    student_timeout: float = 1800.0) -> list[StudentResult]:
-    """Grade every student in ``submitted/`` one at a time; never stop on a student."""
+                    student_timeout: float = 1800.0, jobs: int | None = None,
+                    sandbox: bool = True) -> list[StudentResult]:
+    """Grade every student in ``submitted/``, ``jobs`` at a time (default: one per core),
+    each in a separate nbgrader process with its kernel in a sandbox; never stop on a
+    student. Without a working sandbox nobody is graded (:class:`SystemExit` with the
+    cause and the fix) unless ``sandbox=False`` says so explicitly."""
+    if sandbox:
+        from utils.sandbox import SandboxError, check_sandbox
+
+        try:
+            check_sandbox()
+        except SandboxError as err:
+            raise SystemExit(f"autograde stopped before grading anyone: {err}") from None
+    else:
+        print(f"WARNING: {UNSANDBOXED}", file=sys.stderr, flush=True)
     submitted = course / "submitted"
     students = sorted(p.name for p in submitted.iterdir() if (p / assignment).is_dir()) \
         if submitted.is_dir() else []
@@ -278,30 +351,30 @@ def autograde_class(course: Path, assignment: str, memory_gb: float = 4.0,
     if gradebook.exists():
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         shutil.copy2(gradebook, course / f"gradebook.db.{stamp}.bak")
-    results = []
-    for student in students:
-        start = time.perf_counter()
-        result = StudentResult(student, messages=prepare_submission(course, assignment, student))
-        run = _nbgrader(course, ["autograde", assignment, "--student", student, "--force",
-                                 "--create"], memory_gb, student_timeout)
-        if run.returncode != 0:
-            result.status = "failed"
-            result.messages.append("nbgrader could not grade this submission: "
-                                   + " | ".join(_errors(run.stdout) or run.stdout.splitlines()[-2:]))
-        notes = sorted({m.group(0) for m in re.finditer(r"cell \d+ (timed out|killed the kernel)", run.stdout)})
-        if notes:
-            result.messages.append("; ".join(notes) + " (see the cell's output in the feedback)")
-        result.seconds = time.perf_counter() - start
-        _record(course, assignment, result)
-        results.append(result)
-        print(f"{student}: {result.status} in {result.seconds:.1f} s"
-              + (f" -- {' '.join(result.messages)}" if result.messages else ""), flush=True)
+    from nbgrader.api import Gradebook
+
+    with Gradebook(gradebook_url(course)):  # create the database before the jobs share it
+        pass
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(students) or 1))
+    results: dict[str, StudentResult] = {}
+    failed = 0
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(_grade_one, course, assignment, student, memory_gb,
+                               student_timeout, sandbox): student for student in students}
+        for future in as_completed(futures):
+            result = future.result()
+            results[result.student] = result
+            failed += result.status != "graded"
+            print(f"{result.student}: {result.status} in {result.seconds:.1f} s"
+                  + (f" -- {' '.join(result.messages)}" if result.messages else ""), flush=True)
+            print(_progress(len(results), len(students), failed), file=sys.stderr, flush=True)
+    ordered = [results[s] for s in students]
     with open(course / "grading_report.csv", "a", newline="") as handle:
         writer = csv.writer(handle)
-        for r in results:
+        for r in ordered:
             writer.writerow([dt.datetime.now().isoformat(timespec="seconds"), assignment,
                              r.student, r.status, f"{r.seconds:.1f}", " ".join(r.messages)])
-    return results
+    return ordered
 
 
 def collect(course: Path, assignment: str, folder: Path) -> list[str]:
@@ -331,7 +404,7 @@ def export_grades(course: Path, assignment: str, path: Path) -> int:
     from nbgrader.api import Gradebook
 
     rows = 0
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb, open(path, "w", newline="") as f:
+    with Gradebook(gradebook_url(course)) as gb, open(path, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["student", "assignment", "score", "max_score", "notes"])
         maximum = gb.find_assignment(assignment).max_score
@@ -393,6 +466,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--course", default=".", help="course directory (default: .)")
     parser.add_argument("--memory-gb", type=float, default=4.0)
     parser.add_argument("--student-timeout", type=float, default=1800.0)
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="autograde: students graded at once (default: the number of cores)")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="autograde: run student code WITHOUT the bubblewrap sandbox (says so in "
+                             "the report and the gradebook)")
     args = parser.parse_args(argv)
     course = Path(args.course).resolve()
     if args.command == "release":
@@ -406,7 +484,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"collected {len(students)} submissions")
         return 0
     if args.command == "autograde":
-        results = autograde_class(course, args.assignment, args.memory_gb, args.student_timeout)
+        results = autograde_class(course, args.assignment, args.memory_gb, args.student_timeout,
+                                  args.jobs, sandbox=not args.no_sandbox)
         failed = [r.student for r in results if r.status != "graded"]
         print(f"graded {len(results) - len(failed)} of {len(results)} students"
               + (f"; failed: {', '.join(failed)} (see grading_report.csv)" if failed else ""))

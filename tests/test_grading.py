@@ -128,6 +128,38 @@ def _grading(course: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
+def answer_server(robust_course):
+    """A real HTTP server on 127.0.0.1 that hands out the instructor's answers of
+    ch03_tools (as JSON by grade id): what ``netspy`` tries to reach from its kernel."""
+    import http.server
+    import json
+    import threading
+
+    from grading_bank import instructor_answers
+
+    body = json.dumps(instructor_answers(robust_course, "ch03_tools")).encode()
+
+    class Answers(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answers)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    import urllib.request  # the server works from outside the sandbox
+
+    url = f"http://127.0.0.1:{server.server_port}/answers"
+    assert json.loads(urllib.request.urlopen(url, timeout=5).read())
+    yield server.server_port
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
 def robust_course(tmp_path_factory) -> Path:
     from grading_bank import BANK
 
@@ -156,20 +188,29 @@ def test_every_assignment_has_a_bank_of_submissions():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_a_class_of_difficult_submissions_gets_the_expected_scores(robust_course, assignment):
+def test_a_class_of_difficult_submissions_gets_the_expected_scores(robust_course, answer_server,
+                                                                   assignment):
+    """The bank and the hostile submissions (tests/hostile_bank.py), graded as one class
+    in parallel sandboxes: every student gets the expected score, whatever the others did."""
     import html
     import sqlite3
 
     from grading_bank import BANK, hidden_test_lines, notebook_name, write_submission
+    from hostile_bank import cheats, machine_attacks
     from nbgrader.api import Gradebook
 
     course = robust_course
-    bank = BANK[assignment]
+    full = BANK[assignment][0].expected
+    zero = dict.fromkeys(full, 0)
+    bank = BANK[assignment] + cheats(course, assignment, zero)
+    if assignment == "ch03_tools":
+        bank += machine_attacks(course, assignment, full, zero, answer_server)
     for sub in bank:
         write_submission(course, assignment, sub)
     had_gradebook = (course / "gradebook.db").exists()
-    out = _grading(course, "autograde", assignment, "--memory-gb", "3").stdout
+    out = _grading(course, "autograde", assignment, "--memory-gb", "3", "--jobs", "2").stdout
     assert f"graded {len(bank)} of {len(bank)} students" in out, out
+    assert "WITHOUT the sandbox" not in out
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         for sub in bank:
@@ -180,6 +221,9 @@ def test_a_class_of_difficult_submissions_gets_the_expected_scores(robust_course
             notes = " ".join(c.manual_comment or "" for c in notebook.comments)
             if sub.message:
                 assert sub.message in notes, (sub.student, notes)
+            if sub.student in ("hush", "same"):  # tricks never beat the plain wrong answer
+                nil = {g.name: g.score for g in gb.find_submission(assignment, "nil").notebooks[0].grades}
+                assert all(scores[t] <= nil[t] for t in scores), (sub.student, scores, nil)
     connection = sqlite3.connect(course / "gradebook.db")
     assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     connection.close()
@@ -194,6 +238,10 @@ def test_a_class_of_difficult_submissions_gets_the_expected_scores(robust_course
         assert "numpy.allclose was replaced" in kim
         gina = (course / "autograded" / "gina" / assignment / name).read_text()
         assert "did not finish within 10 s" in gina
+        # the vandal's private copy changed nothing outside its sandbox
+        assert (course / "submitted" / "alice" / assignment / name).read_text() != "{}"
+        netspy = (course / "autograded" / "netspy" / assignment / name).read_text()
+        assert "URLError" in netspy or "Connection refused" in netspy or "Network is unreachable" in netspy
 
     # feedback shows results per test and never a line of the hidden tests
     _grading(course, "feedback", assignment)

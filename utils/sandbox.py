@@ -164,7 +164,9 @@ class SandboxedKernelManager(AsyncKernelManager):
     """An ``AsyncKernelManager`` whose kernel runs in a bubblewrap sandbox."""
 
     memory_gb = Float(4.0, config=True, help="address-space limit of each sandboxed process (GiB)")
-    max_processes = Int(64, config=True, help="processes and threads the sandbox may hold at once")
+    max_processes = Int(64 + 2 * (os.cpu_count() or 1), config=True,
+                        help="processes and threads the sandbox may hold at once (a kernel "
+                             "needs a few threads per core for its numerical libraries)")
     cpu_seconds = Int(3600, config=True, help="CPU time limit of each sandboxed process (s)")
     tmp_mb = Int(1024, config=True, help="size of the sandbox's private /tmp (MiB)")
     run_root = Unicode("", config=True, help="where run directories are made (default: the system temp dir)")

@@ -291,3 +291,41 @@ def test_collect_puts_a_folder_of_submissions_into_nbgrader_layout(tmp_path):
         assert (target / "tools.ipynb").read_bytes() == released.read_bytes()
         stamp = (target / "timestamp.txt").read_text()
         assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6} UTC", stamp), stamp
+
+
+def test_autograde_stops_before_grading_anyone_when_the_sandbox_cannot_start(tmp_path):
+    released = REPO / "exercises" / "ch03_tools" / "tools.ipynb"
+    (tmp_path / "submitted" / "alice" / "ch03_tools").mkdir(parents=True)
+    shutil.copy(released, tmp_path / "submitted" / "alice" / "ch03_tools")
+    # a PATH without bubblewrap: only this environment's programs
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent))
+    run = subprocess.run([sys.executable, "-m", "utils.grading", "autograde", "ch03_tools",
+                          "--course", str(tmp_path)], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode != 0
+    assert "stopped before grading anyone" in run.stderr and "apt-get install bubblewrap" in run.stderr
+    assert "--no-sandbox" in run.stderr  # and the knowing way around it
+    assert not (tmp_path / "autograded").exists() and not (tmp_path / "gradebook.db").exists()
+
+
+@pytest.mark.slow
+def test_without_the_sandbox_a_spy_reads_the_solutions_and_the_grades_say_so(tmp_path):
+    """The control experiment of the hostile bank: the attack that scores 0 in the sandbox
+    gets full marks with --no-sandbox, and the gradebook and report say it was unsandboxed."""
+    from grading_bank import BANK, write_submission
+    from hostile_bank import cheats
+    from nbgrader.api import Gradebook
+
+    shutil.copy(REPO / "nbgrader_config.py", tmp_path)
+    shutil.copytree(REPO / "solutions" / "ch03_tools", tmp_path / "solutions" / "ch03_tools")
+    _grading(tmp_path, "release", "ch03_tools")
+    full = BANK["ch03_tools"][0].expected
+    (spy,) = [s for s in cheats(tmp_path, "ch03_tools", dict.fromkeys(full, 0)) if s.student == "spy"]
+    write_submission(tmp_path, "ch03_tools", spy)
+    run = _grading(tmp_path, "autograde", "ch03_tools", "--no-sandbox")
+    assert "WITHOUT the sandbox" in run.stderr
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gb:
+        (notebook,) = gb.find_submission("ch03_tools", "spy").notebooks
+        assert {g.name: g.score for g in notebook.grades} == full
+        assert any("WITHOUT the sandbox" in (c.manual_comment or "") for c in notebook.comments)
+    assert "WITHOUT the sandbox" in (tmp_path / "grading_report.csv").read_text()

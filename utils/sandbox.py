@@ -74,13 +74,15 @@ def _utils_dir() -> Path:
     return Path(__file__).resolve().parent
 
 
-def readonly_paths() -> list[Path]:
-    """What a student kernel may read: the Python environment, ``utils``, the data."""
+def readonly_paths(env: dict[str, str] | None = None) -> list[Path]:
+    """What a student kernel may read: the Python environment, ``utils``, the data
+    (``COURSE_DATA_DIR`` of ``env``, default this process's environment, and the cache)."""
     from utils.data import cache_dir
 
+    env = os.environ if env is None else env
     paths = [Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent.parent,
              _utils_dir()]
-    data = os.environ.get("COURSE_DATA_DIR")
+    data = env.get("COURSE_DATA_DIR")
     if data:
         paths.append(Path(data).expanduser())
     paths.append(cache_dir())
@@ -132,7 +134,7 @@ def sandbox_argv(command: list[str], workdir: Path, private_copy: Path, run_dir:
             argv += ["--ro-bind", str(path), str(path)]
     argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(tmp_mb * 2**20),
              "--tmpfs", "/tmp"]
-    readonly = readonly_paths()
+    readonly = readonly_paths(env)
     # bwrap makes missing parents of a mount point with mode 0700, which the sandbox user
     # could not pass through: make them 0755 first (they are empty folders of the sandbox)
     parents = sorted({parent for path in [*readonly, run_dir, workdir] for parent in path.parents

@@ -84,7 +84,8 @@ class Hub:
 
     def start_server(self, user: str) -> None:
         self.request("POST", f"/hub/api/users/{user}/server")
-        for _ in range(480):
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
             model = self.request("GET", f"/hub/api/users/{user}")
             server = model.get("servers", {}).get("")
             if server and server.get("ready"):
@@ -121,7 +122,8 @@ def _start_hub(state: Path, log, free_port) -> tuple[subprocess.Popen, Hub]:
         [str(Path(sys.executable).parent / "jupyterhub"), "-f", str(REPO / "hub" / "jupyterhub_config.py")],
         cwd=state, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     hub = Hub(f"http://127.0.0.1:{port}", token)
-    for _ in range(120):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
         try:
             hub.request("GET", "/hub/api/", timeout=2)
             return process, hub
@@ -141,7 +143,8 @@ def _stop_hub(process: subprocess.Popen | None, state: Path) -> list[int]:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
-    for _ in range(120):  # servers may take a while to exit on a busy machine
+    deadline = time.monotonic() + 60  # servers may take a while to exit on a busy machine
+    while time.monotonic() < deadline:
         left = _hub_processes(str(state))
         if not left:
             break

@@ -68,16 +68,17 @@ def lab(tmp_path_factory, free_port):
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(360):  # up to 3 minutes on a busy machine
+        deadline = time.monotonic() + 180  # up to 3 minutes on a busy machine
+        while True:
             try:
                 urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
                 break
             except OSError:
                 if server.poll() is not None:
                     break
+                if time.monotonic() > deadline:
+                    pytest.fail("JupyterLab did not start: " + (home / "lab.log").read_text()[-3000:])
                 time.sleep(0.5)
-        else:
-            pytest.fail("JupyterLab did not start: " + (home / "lab.log").read_text()[-3000:])
         assert server.poll() is None, (home / "lab.log").read_text()[-3000:]
         yield {"base": base, "token": token, "root": root, "answers": answers}
     finally:

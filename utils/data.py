@@ -29,9 +29,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-DATA_DIR_ENV = "COURSE_DATA_DIR"
-CACHE_DIR_ENV = "COURSE_CACHE_DIR"
-APP_NAME = "aevae-course"
+from utils.storage import APP_NAME, CACHE_DIR_ENV, DATA_DIR_ENV, cache_dir  # noqa: F401 (re-export)
+
 DOWNLOAD_TIMEOUT_S = 60
 
 
@@ -148,15 +147,6 @@ FASHION_MNIST_CLASSES = (
 # --------------------------------------------------------------------------------------
 # Where files are looked for
 # --------------------------------------------------------------------------------------
-
-
-def cache_dir() -> Path:
-    """The user cache of the course: ``$COURSE_CACHE_DIR`` or ``~/.cache/aevae-course``."""
-    explicit = os.environ.get(CACHE_DIR_ENV)
-    if explicit:
-        return Path(explicit).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / APP_NAME
 
 
 def _search_dirs(dataset: IdxDataset) -> list[Path]:

@@ -77,7 +77,7 @@ def _utils_dir() -> Path:
 def readonly_paths(env: dict[str, str] | None = None) -> list[Path]:
     """What a student kernel may read: the Python environment, ``utils``, the data
     (``COURSE_DATA_DIR`` of ``env``, default this process's environment, and the cache)."""
-    from utils.data import cache_dir
+    from utils.storage import cache_dir
 
     env = os.environ if env is None else env
     paths = [Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent.parent,

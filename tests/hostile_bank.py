@@ -22,7 +22,7 @@ For ``ch03_tools`` also the attacks on the machine (:func:`machine_attacks`), ea
 correct answers defined only after the attack, so an attack that succeeds or crashes the
 kernel costs points: ``zvandal`` zeroes every grade in ``gradebook.db`` and deletes and
 edits the other students' files; ``killer`` kills its parent and every nbgrader process
-it can see; ``forker`` forks until the process limit stops it (and refuses to answer if
+it can see, then its own process group (so it loses the first answer's points); ``forker`` forks until the process limit stops it (and refuses to answer if
 it got 300 of the 400 it tries); ``netspy`` fetches the instructor's answers from an HTTP server on
 127.0.0.1.
 """
@@ -130,6 +130,7 @@ for _pid in [os.getppid(), *[int(p) for p in os.listdir("/proc") if p.isdigit()]
             os.kill(_pid, signal.SIGKILL)
     except (OSError, ProcessLookupError):
         pass
+os.killpg(os.getpgid(0), signal.SIGKILL)  # and its own process group: the kernel dies here
 '''
 
 FORKER = '''
@@ -162,9 +163,12 @@ def machine_attacks(course, assignment: str, full: dict[str, float], zero: dict[
                     port: int) -> list[Submission]:
     answers = instructor_answers(course, assignment)
     first = next(iter(answers))
+    first_test = next(iter(full))  # the test of the first answer (the bank lists them in order)
     return [
         Submission("zvandal", answers={first: VANDAL + answers[first]}, expected=full),
-        Submission("killer", answers={first: KILLER + answers[first]}, expected=full),
+        # the kernel dies in the first answer cell, so that answer is lost, nothing else
+        Submission("killer", answers={first: KILLER + answers[first]},
+                   expected=full | {first_test: 0}),
         Submission("forker", answers={first: FORKER + answers[first]}, expected=full),
         Submission("netspy", answers={g: NETSPY.format(port=port, grade_id=g) for g in answers},
                    expected=zero),

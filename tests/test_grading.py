@@ -216,8 +216,10 @@ def test_a_class_of_difficult_submissions_gets_the_expected_scores(robust_course
     for sub in bank:
         write_submission(course, assignment, sub)
     had_gradebook = (course / "gradebook.db").exists()
-    out = _grading(course, "autograde", assignment, "--memory-gb", "3", "--jobs", "2").stdout
+    run = _grading(course, "autograde", assignment, "--memory-gb", "3", "--jobs", "2")
+    out = run.stdout
     assert f"graded {len(bank)} of {len(bank)} students" in out, out
+    assert f"] {len(bank)}/{len(bank)} students, {len(bank)} graded, 0 failed" in run.stderr  # the progress bar
     assert "WITHOUT the sandbox" not in out
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import contextlib
+import http.server
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -83,6 +86,32 @@ def browser():
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture(scope="session")
+def serve_bytes():
+    """A context manager that serves ``body`` to every GET on a real HTTP server on
+    127.0.0.1 and yields its URL: what student code in the grading sandbox must not reach."""
+    @contextlib.contextmanager
+    def serve(body: bytes, content_type: str = "application/octet-stream"):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            yield f"http://127.0.0.1:{server.server_port}/"
+        finally:
+            server.shutdown()
+            server.server_close()
+    return serve
 
 
 @pytest.fixture(scope="session")

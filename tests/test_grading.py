@@ -135,35 +135,20 @@ def _grading(course: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def answer_server(robust_course):
+def answer_server(robust_course, serve_bytes):
     """A real HTTP server on 127.0.0.1 that hands out the instructor's answers of
-    ch03_tools (as JSON by grade id): what ``netspy`` tries to reach from its kernel."""
-    import http.server
+    ch03_tools (as JSON by grade id): what ``netspy`` tries to reach from its kernel.
+    Yields its port."""
     import json
-    import threading
+    import urllib.parse
+    import urllib.request
 
     from grading_bank import instructor_answers
 
     body = json.dumps(instructor_answers(robust_course, "ch03_tools")).encode()
-
-    class Answers(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answers)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    import urllib.request  # the server works from outside the sandbox
-
-    url = f"http://127.0.0.1:{server.server_port}/answers"
-    assert json.loads(urllib.request.urlopen(url, timeout=5).read())
-    yield server.server_port
-    server.shutdown()
+    with serve_bytes(body, "application/json") as url:
+        assert json.loads(urllib.request.urlopen(url + "answers", timeout=5).read())  # works outside
+        yield urllib.parse.urlsplit(url).port
 
 
 @pytest.fixture(scope="module")

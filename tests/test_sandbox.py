@@ -5,13 +5,11 @@ COURSE_REQUIRE_SANDBOX=1 (CI) makes that a failure."""
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -102,22 +100,10 @@ print(open("answer.txt").read())
     assert (tmp_path / "submission" / "answer.txt").read_text() == "original"
 
 
-def test_no_network_even_to_a_server_on_this_machine(tmp_path):
-    class Hello(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b"answers")
+def test_no_network_even_to_a_server_on_this_machine(tmp_path, serve_bytes):
+    import urllib.request
 
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hello)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}/"
-    try:
-        import urllib.request
-
+    with serve_bytes(b"answers") as url:
         assert urllib.request.urlopen(url, timeout=5).read() == b"answers"  # reachable outside
         out = _run(tmp_path, f"""
 import urllib.request
@@ -126,8 +112,6 @@ try:
 except OSError as err:
     print("refused", type(err).__name__)
 """)
-    finally:
-        server.shutdown()
     assert out.returncode == 0, out.stderr
     assert "refused" in out.stdout and "answers" not in out.stdout
 

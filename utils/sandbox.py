@@ -219,6 +219,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         if not restart and self._run_dir is not None:
             shutil.rmtree(self._run_dir, ignore_errors=True)
             self._run_dir = None
+        if not restart and self._null is not None:
+            os.close(self._null)
+            self._null = None
 
     # AsyncKernelManager binds its public coroutines to the base class's; bind ours
     pre_start_kernel = _async_pre_start_kernel
@@ -237,7 +240,7 @@ def check_sandbox(timeout: float = 30.0) -> None:
         (tmp / "work").mkdir()
         _give_to_sandbox_user(tmp)
         os.chmod(tmp, 0o755)
-        probe = ("import os, socket, sys; print(os.getpid(), os.getcwd(), "
+        probe = ("import os, sys; print(os.getpid(), os.getcwd(), "
                  "os.path.exists(sys.argv[1]), sep='|')")
         (tmp / "outside.txt").write_text("the sandbox must not see this file")
         argv = sandbox_argv([sys.executable, "-c", probe, str(tmp / "outside.txt")], tmp / "w",

@@ -17,10 +17,8 @@ magic number, dimensions and length are checked on every read.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import http.client
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -29,21 +27,20 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from utils.storage import APP_NAME, CACHE_DIR_ENV, DATA_DIR_ENV, cache_dir  # noqa: F401 (re-export)
+from utils.storage import (  # noqa: F401 (re-exported: the data API in one place)
+    APP_NAME,
+    CACHE_DIR_ENV,
+    DATA_DIR_ENV,
+    CorruptDataError,
+    DataError,
+    DataNotFoundError,
+    cache_dir,
+    data_dir,
+    sha256_bytes,
+    write_atomic,
+)
 
 DOWNLOAD_TIMEOUT_S = 60
-
-
-class DataError(RuntimeError):
-    """A data set could not be loaded; the message says why and how to fix it."""
-
-
-class DataNotFoundError(DataError, FileNotFoundError):
-    """A file of a data set is in none of the places the loader looks."""
-
-
-class CorruptDataError(DataError):
-    """A file exists or was downloaded but its content is not what it should be."""
 
 
 @dataclass(frozen=True)
@@ -151,9 +148,9 @@ FASHION_MNIST_CLASSES = (
 
 def _search_dirs(dataset: IdxDataset) -> list[Path]:
     dirs = []
-    data_dir = os.environ.get(DATA_DIR_ENV)
-    if data_dir:
-        dirs.append(Path(data_dir).expanduser() / dataset.key)
+    shared = data_dir()
+    if shared is not None:
+        dirs.append(shared / dataset.key)
     dirs.append(cache_dir() / dataset.key)
     dirs.extend(Path(d) for d in dataset.system_dirs)
     return dirs
@@ -251,30 +248,12 @@ def verify_payload(payload: bytes, spec: PayloadFile, source: str) -> None:
             f"{source}: payload has {len(payload)} bytes, expected {spec.size} "
             "(truncated or a different file)."
         )
-    digest = hashlib.sha256(payload).hexdigest()
+    digest = sha256_bytes(payload)
     if digest != spec.sha256:
         raise CorruptDataError(
             f"{source}: sha256 of the payload is {digest}, expected {spec.sha256} "
             "(corrupt or a different file)."
         )
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it into place, so
-    an interrupted write never leaves a partial file under the final name. World-readable
-    (a cache is for reading)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def download_payload(mirrors: tuple[str, ...], spec: PayloadFile, dest_dir: Path) -> Path:
@@ -438,6 +417,21 @@ def images_to_tensor(
     tensor = torch.from_numpy(np.ascontiguousarray(images)).to(torch.float32).div_(255.0)
     tensor = tensor.unsqueeze(1)
     return tensor.to(device) if device is not None else tensor
+
+
+IMAGE_DATA_SETS = {"mnist": load_mnist, "fashion-mnist": load_fashion_mnist}
+
+
+def image_tensors(
+    name: str, n_train: int | None = None, n_test: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first ``n_train`` training and ``n_test`` test images (None: all) of
+    ``name`` ("mnist" or "fashion-mnist") as float tensors (N, 1, 28, 28) in [0, 1]."""
+    if name not in IMAGE_DATA_SETS:
+        raise ValueError(f"image data set must be one of {sorted(IMAGE_DATA_SETS)}, not {name!r}")
+    load = IMAGE_DATA_SETS[name]
+    return (images_to_tensor(load("train")[0][:n_train]),
+            images_to_tensor(load("test")[0][:n_test]))
 
 
 # SDSS photometry lives in its own module; these names are part of utils.data's interface.

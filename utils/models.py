@@ -82,6 +82,39 @@ def layer_table(module: nn.Module, example: torch.Tensor) -> str:
     return "\n".join(lines)
 
 
+class Autoencoder(nn.Module):
+    """Base of the course's autoencoders: ``forward(x) = decoder(encoder(x))``.
+
+    A subclass builds ``self.encoder`` (input -> code (N, latent_dim)) and ``self.decoder``
+    (code -> output of the input's shape, or logits for one-hot inputs).
+    """
+
+    encoder: nn.Module
+    decoder: nn.Module
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(x))
+
+
+class VAE(nn.Module):
+    """Base of the course's variational autoencoders.
+
+    A subclass builds ``self.encoder``, a :class:`GaussianEncoder` (input -> mean and
+    log-variance of q(z | x), each (N, latent_dim)), and ``self.decoder``. ``forward(x)``
+    returns ``(output, mean, log_var)``: in training mode the decoder gets a sample
+    z ~ q(z | x) (:func:`reparameterize`), in ``eval()`` mode the mean, so that
+    reconstructions are deterministic.
+    """
+
+    encoder: nn.Module
+    decoder: nn.Module
+
+    def forward(self, x: torch.Tensor):
+        mean, log_var = self.encoder(x)
+        z = reparameterize(mean, log_var) if self.training else mean
+        return self.decoder(z), mean, log_var
+
+
 # --------------------------------------------------------------------------------------
 # MNIST convolutional autoencoder and VAE (Schneider's lecture, Keras summary)
 # --------------------------------------------------------------------------------------
@@ -128,7 +161,7 @@ class ConvDecoder(nn.Module):
         return self.deconv(h)
 
 
-class ConvAutoencoder(nn.Module):
+class ConvAutoencoder(Autoencoder):
     """The MNIST convolutional autoencoder with a 2-D latent space.
 
     Encoder: (N, 1, 28, 28) -> (N, latent_dim), 76,546 parameters for a 2-D latent.
@@ -141,9 +174,6 @@ class ConvAutoencoder(nn.Module):
         self.encoder = nn.Sequential(_conv_encoder_body(), nn.Linear(1024, latent_dim))
         self.decoder = ConvDecoder(latent_dim)
         keras_init_(self)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decoder(self.encoder(x))
 
 
 class GaussianEncoder(nn.Module):
@@ -184,7 +214,7 @@ def reparameterize(
     return mean + torch.exp(0.5 * log_var) * eps
 
 
-class ConvVAE(nn.Module):
+class ConvVAE(VAE):
     """The MNIST convolutional variational autoencoder with a 2-D latent space.
 
     ``forward(x)`` returns ``(reconstruction, mean, log_var)``; reconstruction has the
@@ -198,11 +228,6 @@ class ConvVAE(nn.Module):
         self.encoder = GaussianEncoder(latent_dim)
         self.decoder = ConvDecoder(latent_dim)
         keras_init_(self)
-
-    def forward(self, x: torch.Tensor):
-        mean, log_var = self.encoder(x)
-        z = reparameterize(mean, log_var) if self.training else mean
-        return self.decoder(z), mean, log_var
 
 
 # --------------------------------------------------------------------------------------
@@ -223,7 +248,7 @@ def _dense_stack(
     return nn.Sequential(*layers)
 
 
-class DenseAutoencoder(nn.Module):
+class DenseAutoencoder(Autoencoder):
     """Fully connected autoencoder for 28 x 28 images.
 
     Encoder: flatten 784 -> 1000 -> 500 -> 250 -> 32 -> latent_dim, ReLU between layers
@@ -242,16 +267,13 @@ class DenseAutoencoder(nn.Module):
         )
         keras_init_(self)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decoder(self.encoder(x))
-
 
 # --------------------------------------------------------------------------------------
 # Dense autoencoder for standard-like models (Schneider's lecture)
 # --------------------------------------------------------------------------------------
 
 
-class SLMAutoencoder(nn.Module):
+class SLMAutoencoder(Autoencoder):
     """Dense autoencoder for line-bundle models encoded one-hot as 30 x 11 matrices.
 
     Encoder: (N, 30, 11) -> flatten 330 -> 32 -> 16 -> 8 -> 4 -> 2 (11,302 parameters).
@@ -270,11 +292,8 @@ class SLMAutoencoder(nn.Module):
         )
         keras_init_(self)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decoder(self.encoder(x))
 
-
-class SLMVAE(nn.Module):
+class SLMVAE(VAE):
     """Variational version of :class:`SLMAutoencoder` for one-hot models (N, 30, 11).
 
     Encoder: flatten 330 -> 32 -> 16 -> 8 -> 4 (leaky ReLU after each layer), then a dense
@@ -299,11 +318,6 @@ class SLMVAE(nn.Module):
         )
         keras_init_(self)
 
-    def forward(self, x: torch.Tensor):
-        mean, log_var = self.encoder(x)
-        z = reparameterize(mean, log_var) if self.training else mean
-        return self.decoder(z), mean, log_var
-
 
 # --------------------------------------------------------------------------------------
 # SDSS stellar colours autoencoder (Prosper's lecture)
@@ -320,7 +334,7 @@ def _silu_layernorm_mlp(n_in: int, n_out: int, hidden: int, n_hidden: int) -> nn
     return nn.Sequential(*layers)
 
 
-class StarAutoencoder(nn.Module):
+class StarAutoencoder(Autoencoder):
     """5 -> 2 -> 5 autoencoder for the ugriz magnitudes of stars.
 
     Encoder: Linear(5, 40) and three Linear(40, 40), each followed by SiLU and
@@ -332,9 +346,6 @@ class StarAutoencoder(nn.Module):
         super().__init__()
         self.encoder = _silu_layernorm_mlp(n_features, latent_dim, hidden, n_hidden=4)
         self.decoder = _silu_layernorm_mlp(latent_dim, n_features, hidden, n_hidden=4)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decoder(self.encoder(x))
 
 
 # --------------------------------------------------------------------------------------
@@ -352,7 +363,7 @@ class SymmetricDistanceHead(nn.Module):
         return sym.masked_fill(eye, 0.0)
 
 
-class DistanceMatrixVAE(nn.Module):
+class DistanceMatrixVAE(VAE):
     """Convolutional VAE for (N, C, n, n) distance images (n = 30 particles, C = 2
     channels: distances and contacts, see :func:`utils.physics.lennard_jones.distance_channels`).
 
@@ -386,9 +397,4 @@ class DistanceMatrixVAE(nn.Module):
             nn.Conv2d(16, channels, 3, padding=1),
             SymmetricDistanceHead(),
         )
-
-    def forward(self, x: torch.Tensor):
-        mean, log_var = self.encoder(x)
-        z = reparameterize(mean, log_var) if self.training else mean
-        return self.decoder(z), mean, log_var
 

@@ -16,7 +16,6 @@ are re-exported by :mod:`utils.data`.
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import io
 import os
@@ -31,12 +30,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from utils.data import (
+from utils.storage import (
     DATA_DIR_ENV,
     CorruptDataError,
     DataError,
     DataNotFoundError,
     cache_dir,
+    data_dir,
+    sha256_bytes,
     write_atomic,
 )
 
@@ -151,7 +152,7 @@ def add_colours(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _query_cache_path(sql: str) -> Path:
-    key = hashlib.sha256(" ".join(sql.split()).encode()).hexdigest()[:16]
+    key = sha256_bytes(" ".join(sql.split()).encode())[:16]
     return cache_dir() / "sdss" / f"skyserver-{key}.csv"
 
 
@@ -177,7 +178,7 @@ def _read_cached(path: Path) -> bytes:
     body = path.read_bytes()
     digest_file = path.with_suffix(".sha256")
     expected = digest_file.read_text().split()[0] if digest_file.is_file() else None
-    if expected != hashlib.sha256(body).hexdigest():
+    if expected != sha256_bytes(body):
         raise CorruptDataError(
             f"The cached SkyServer answer {path} does not match its checksum "
             f"({digest_file.name}); delete both files and run the query again "
@@ -200,7 +201,7 @@ def query_skyserver(
     cache as ``sdss/skyserver-<hash of the SQL>.csv`` with a ``.sha256`` file holding the
     checksum of the bytes received. Later calls with the same SQL read the cache and
     verify the checksum; ``refresh=True`` queries again. An error page, a timeout or an
-    unreadable answer raises :class:`~utils.data.DataError` and caches nothing.
+    unreadable answer raises :class:`~utils.storage.DataError` and caches nothing.
     """
     path = _query_cache_path(sql)
     if cache and not refresh and path.is_file():
@@ -236,7 +237,7 @@ def query_skyserver(
     if cache:
         write_atomic(path, body)
         write_atomic(path.with_suffix(".sha256"),
-                      f"{hashlib.sha256(body).hexdigest()}  {path.name}\n".encode())
+                      f"{sha256_bytes(body)}  {path.name}\n".encode())
         write_atomic(path.with_suffix(".sql"), sql.encode())
     return table
 
@@ -251,13 +252,13 @@ def shared_sample_path(path: str | os.PathLike | None = None) -> Path:
     ``$COURSE_DATA_DIR``); raises :class:`DataNotFoundError`, saying how to provide it,
     when it is not there."""
     if path is None:
-        data_dir = os.environ.get(DATA_DIR_ENV)
-        if not data_dir:
+        shared = data_dir()
+        if shared is None:
             raise DataNotFoundError(
                 f"The SDSS sample is not found: set {DATA_DIR_ENV} to the folder that holds "
                 f"{SHARED_SAMPLE} (in CI: ../shared/data) or pass path=."
             )
-        path = Path(data_dir).expanduser() / SHARED_SAMPLE
+        path = shared / SHARED_SAMPLE
     csv = Path(path)
     if not csv.is_file():
         raise DataNotFoundError(
@@ -297,7 +298,7 @@ def load_sdss(path: str | os.PathLike | None = None, source: str = "auto") -> pd
         return table
     csv = shared_sample_path(path)
     body = csv.read_bytes()
-    if path is None and hashlib.sha256(body).hexdigest() != SHARED_SAMPLE_SHA256:
+    if path is None and sha256_bytes(body) != SHARED_SAMPLE_SHA256:
         raise CorruptDataError(
             f"{csv} does not have the published sha256 ({SHARED_SAMPLE_SHA256[:12]}...); "
             "restore the original file from the course's data folder."

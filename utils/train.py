@@ -17,10 +17,10 @@ CUDA and on CPUs with native bfloat16 (benchmarks/train.py measures what each bu
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pickle
-import tempfile
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -33,6 +33,7 @@ from torch.nn import functional as F
 
 from utils.config import show_progress
 from utils.device import get_device
+from utils.storage import display_path, write_atomic  # noqa: F401 (display_path re-exported)
 
 LossFn = Callable[..., torch.Tensor]
 
@@ -368,16 +369,9 @@ def save_checkpoint(
     payload = {"state_dict": state, "history": history.to_dict(), "config": config}
     if scales:
         payload["int8_scales"] = scales
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(payload, tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    return write_atomic(path, buffer.getvalue())
 
 
 def load_checkpoint(path: str | os.PathLike, model: nn.Module) -> tuple[History, dict]:
@@ -390,13 +384,32 @@ def load_checkpoint(path: str | os.PathLike, model: nn.Module) -> tuple[History,
     return History.from_dict(payload["history"]), payload["config"]
 
 
-def display_path(path: str | os.PathLike) -> str:
-    """``path`` relative to the working directory when it lies below it, else absolute."""
-    path = Path(path).resolve()
+_UNREADABLE = (pickle.UnpicklingError, RuntimeError, KeyError, EOFError, OSError, ValueError)
+
+
+def load_matching_checkpoint(path: str | os.PathLike, model: nn.Module, config: dict) -> History | None:
+    """Load the checkpoint at ``path`` into ``model`` if it exists, is readable and was made
+    with ``config`` (compared field by field); return its History, else None with the
+    model's weights as they were and the reason printed."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    initial = {k: v.clone() for k, v in model.state_dict().items()}
     try:
-        return str(path.relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+        history, saved_config = load_checkpoint(path, model)
+    except _UNREADABLE as err:
+        print(f"Checkpoint {display_path(path)} could not be loaded ({err}).")
+    else:
+        if saved_config == config:
+            print(f"Loaded checkpoint {display_path(path)}")
+            return history
+        changed = sorted(k for k in set(config) | set(saved_config)
+                         if config.get(k) != saved_config.get(k))
+        print(f"Checkpoint {display_path(path)} was made with another config (differs in "
+              f"{', '.join(changed)}); not used.")
+    # training must start from the model's own initial weights, not from a rejected file
+    model.load_state_dict(initial)
+    return None
 
 
 def load_or_train(
@@ -406,6 +419,7 @@ def load_or_train(
     config: dict | None = None,
     retrain: bool = False,
     storage_dtype: torch.dtype | None = None,
+    prefer: Sequence[tuple[str | os.PathLike, dict]] = (),
 ) -> History:
     """Load ``model`` from the checkpoint at ``path``, or train it and save one.
 
@@ -418,29 +432,20 @@ def load_or_train(
         model: the (untrained) model; its weights are replaced by the checkpoint's.
         train: called with no argument when training is needed; returns a History.
         config: JSON-serialisable description of the training.
-        retrain: ignore an existing checkpoint.
+        retrain: ignore existing checkpoints.
         storage_dtype: save the weights rounded to this type (see :func:`save_checkpoint`);
             the freshly trained model is then reloaded from the file, so this run and every
             later one use the same, rounded, weights.
+        prefer: ``(path, config)`` pairs of checkpoints to use instead, tried first in
+            order (a full-mode checkpoint serves a fast-mode run); never written.
     """
-    path = Path(path)
     config = json.loads(json.dumps(config or {}))
-    if path.exists() and not retrain:
-        # Training must start from the model's own initial weights, not from a checkpoint
-        # that was loaded and then rejected.
-        initial = {k: v.clone() for k, v in model.state_dict().items()}
-        try:
-            history, saved_config = load_checkpoint(path, model)
-        except (pickle.UnpicklingError, RuntimeError, KeyError, EOFError, OSError) as err:
-            print(f"Checkpoint {display_path(path)} could not be loaded ({err}); training "
-                  "instead.")
-        else:
-            if saved_config == config:
-                print(f"Loaded checkpoint {display_path(path)}")
+    if not retrain:
+        for other_path, other_config in (*prefer, (path, config)):
+            history = load_matching_checkpoint(other_path, model,
+                                               json.loads(json.dumps(other_config)))
+            if history is not None:
                 return history
-            print(f"Checkpoint {display_path(path)} was made with {saved_config}, not "
-                  f"{config}; retraining.")
-        model.load_state_dict(initial)
     history = train()
     save_checkpoint(path, model, history, config, storage_dtype)
     print(f"Saved checkpoint {display_path(path)}")

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import DATA_DIR_ENV, DataNotFoundError
+from ..storage import DATA_DIR_ENV, DataNotFoundError, data_dir
 
 CICY_5302 = [
     [1, 0, 1, 1],
@@ -231,8 +231,8 @@ def load_cicy_list(kind: str = "favourable", path: str | os.PathLike | None = No
     folders = []
     if path is not None:
         folders.append(Path(path).expanduser())
-    elif os.environ.get(DATA_DIR_ENV):
-        folders.append(Path(os.environ[DATA_DIR_ENV]).expanduser() / "cicy")
+    elif data_dir() is not None:
+        folders.append(data_dir() / "cicy")
     for folder in folders:
         file = folder / name
         if file.is_file():

@@ -22,13 +22,13 @@ as in the source. Two modes:
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from ..storage import cache_dir, content_key, load_arrays, save_arrays
 
 POTENTIALS = {"lj": (12, 6), "fake": (4, 2)}
 
@@ -245,8 +245,6 @@ GAMMAS = (0.1, 0.4, 0.7, 1.0)
 
 
 def _cache_root() -> Path:
-    from utils.data import cache_dir
-
     return cache_dir() / "lennard_jones"
 
 
@@ -259,7 +257,8 @@ def lj_dataset(
     **protocol,
 ) -> Samples:
     """Configurations of the chapter's system (N = 30, L = 10, T = 1, r_c = 3) at one
-    ``gamma``, cached as ``.npz`` under the course cache (``utils.data.cache_dir()``).
+    ``gamma``, cached under the course cache (:func:`utils.storage.cache_dir`) in the
+    course's array-cache format (:func:`utils.storage.save_arrays`).
 
     The cache file is named after a hash of every parameter and stores them, so a change
     of any parameter makes a new file; a file that cannot be read is regenerated. The
@@ -268,33 +267,20 @@ def lj_dataset(
     """
     system = LJSystem(gamma=float(gamma), potential=potential)
     params = dict(system=asdict(system), n_samples=int(n_samples), seed=int(seed),
-                  protocol=dict(sorted(protocol.items())))
-    key = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
-    path = _cache_root() / f"lj_gamma{gamma:g}_{potential}_{n_samples}_{key}.npz"
-    if cache and path.exists():
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                stored = json.loads(str(data["params"]))
-                if stored == params:
-                    return Samples(data["positions"], float(data["acceptance"]), system,
-                                   json.loads(str(data["protocol"])))
-        except (OSError, ValueError, KeyError):
-            pass  # unreadable or foreign file: regenerate and overwrite
+                  protocol=dict(sorted(protocol.items())), format=2)
+    path = _cache_root() / f"lj_gamma{gamma:g}_{potential}_{n_samples}_{content_key(params)}.npz"
+    found = load_arrays(path, {"params": params}) if cache else None
+    if found is not None:
+        arrays, meta = found
+        return Samples(arrays["positions"], float(meta["acceptance"]), system, meta["protocol"])
     stream = int(np.random.SeedSequence([int(seed), round(gamma * 1e6),
                                          list(POTENTIALS).index(potential)])
                  .generate_state(1)[0])
     samples = sample_configurations(n_samples, system, seed=stream, **protocol)
     if cache:
-        import io
-
-        from utils.data import write_atomic
-
-        buffer = io.BytesIO()
-        np.savez_compressed(buffer, positions=samples.positions,
-                            acceptance=samples.acceptance,
-                            params=json.dumps(params, sort_keys=True),
-                            protocol=json.dumps(samples.protocol))
-        write_atomic(path, buffer.getvalue())
+        save_arrays(path, {"positions": samples.positions},
+                    {"params": params, "acceptance": float(samples.acceptance),
+                     "protocol": samples.protocol})
     return samples
 
 

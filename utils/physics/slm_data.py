@@ -12,14 +12,12 @@ minute to draw, so it is cached under the course cache with the scan it matches.
 
 from __future__ import annotations
 
-import hashlib
-import io
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from ..data import cache_dir, write_atomic
+from ..storage import cache_dir, load_arrays, save_arrays, sha256_bytes
 from .slm import charge_norm, one_hot, random_matrices_like
 from .slm_scan import ORDERS, SCAN_FILE, canonical_form, load_scan, model_index
 
@@ -53,12 +51,12 @@ def random_comparison(models: np.ndarray, seed: int = 0) -> np.ndarray:
     with the next seed. ``models`` must be the complete scan in canonical form. Returned in
     canonical form, cached on disk by content and seed.
     """
-    key = hashlib.sha256(np.ascontiguousarray(models, dtype=np.int8).tobytes()).hexdigest()[:16]
-    path = cache_dir() / "slm" / f"random_like_{key}_seed{seed}_v3.npy"
-    if path.exists():
-        cached = np.load(path)
-        if cached.shape == models.shape:
-            return cached.astype(np.int64)
+    meta = dict(models_sha256=sha256_bytes(np.ascontiguousarray(models, dtype=np.int8).tobytes()),
+                seed=int(seed), version=3)
+    path = cache_dir() / "slm" / f"random_like_{meta['models_sha256'][:16]}_seed{seed}_v3.npz"
+    found = load_arrays(path, meta)
+    if found is not None and found[0]["random"].shape == models.shape:
+        return found[0]["random"].astype(np.int64)
     random = canonical_form(random_matrices_like(models, seed=seed))
     for attempt in range(1, 100):
         clash = model_index(models, random) >= 0
@@ -67,9 +65,7 @@ def random_comparison(models: np.ndarray, seed: int = 0) -> np.ndarray:
         random[clash] = canonical_form(random_matrices_like(models[clash], seed=seed + attempt))
     else:
         raise RuntimeError("could not draw random matrices that are not models")
-    buffer = io.BytesIO()
-    np.save(buffer, random.astype(np.int8))
-    write_atomic(path, buffer.getvalue())
+    save_arrays(path, {"random": random.astype(np.int8)}, meta)
     return random
 
 

@@ -42,7 +42,6 @@ The result is cached (``.npz``) with the parameters it was made with.
 
 from __future__ import annotations
 
-import io
 import itertools
 import os
 import time
@@ -51,7 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import write_atomic
+from ..storage import course_file, load_arrays, save_arrays
 from .cicy import CICY_5302, configuration_symmetries, orbit_representatives
 from .slm import (
     CONE_GENERATORS, GROUP_ORDER, N_FAMILIES, c2_contribution, cohomology_condition, index,
@@ -410,23 +409,20 @@ def scan_models(max_charge: int = 2, bundles=None, workers: int | None = None,
 # The scan on disk: a committed result for the book, or a fresh scan into the cache
 # --------------------------------------------------------------------------------------
 
-SCAN_FILE = Path(__file__).resolve().parents[2] / "notebooks" / "data" / "slm_models.npz"
+SCAN_FILE = course_file("notebooks/data/slm_models.npz")
 
 
 def save_scan(result: ScanResult, path: str | os.PathLike) -> Path:
-    """Write a scan to ``path`` (.npz) with the parameters it was made with."""
-    path = Path(path)
-    names = list(result.counts)
-    buffer = io.BytesIO()
-    np.savez_compressed(
-        buffer, models=result.models.astype(np.int8), max_charge=result.max_charge,
-        scan_version=SCAN_VERSION, manifold="CICY 5302", group_order=GROUP_ORDER,
-        count_names=np.array(names), count_values=np.array([result.counts[k] for k in names]),
-        seconds=result.seconds,
-        **({} if result.spectrum is None else {"spectrum": result.spectrum.astype(np.int16)}),
-    )
-    write_atomic(path, buffer.getvalue())  # never a half-written scan under the real name
-    return path
+    """Write a scan to ``path`` in the course's array-cache format
+    (:func:`utils.storage.save_arrays`), with the parameters it was made with."""
+    arrays = {"models": result.models.astype(np.int8)}
+    if result.spectrum is not None:
+        arrays["spectrum"] = result.spectrum.astype(np.int16)
+    meta = dict(scan_version=SCAN_VERSION, max_charge=int(result.max_charge),
+                manifold="CICY 5302", group_order=GROUP_ORDER,
+                counts=[[k, int(v)] for k, v in result.counts.items()],  # in stage order
+                seconds=float(result.seconds))
+    return save_arrays(path, arrays, meta)  # never a half-written scan under the real name
 
 
 def load_scan(path: str | os.PathLike = SCAN_FILE) -> ScanResult:
@@ -438,15 +434,17 @@ def load_scan(path: str | os.PathLike = SCAN_FILE) -> ScanResult:
             f"--max-charge 5 --out {path}` (the course's scan: about 5 minutes and 13 GB on "
             "two cores; --max-charge 2 takes about 30 seconds and 1 GB)."
         )
-    with np.load(path) as data:
-        version = int(data["scan_version"])
-        if version != SCAN_VERSION:
-            raise ValueError(f"{path} was made by scan version {version}, this code is "
-                             f"version {SCAN_VERSION}: rerun python -m utils.physics.slm_scan")
-        counts = dict(zip(data["count_names"].tolist(), data["count_values"].tolist()))
-        spectra = data["spectrum"].astype(np.int64) if "spectrum" in data.files else None
-        return ScanResult(int(data["max_charge"]), data["models"].astype(np.int64), counts,
-                          float(data["seconds"]), spectra)
+    found = load_arrays(path)
+    if found is None:
+        raise ValueError(f"{path} is not a scan file of this course (unreadable, or written "
+                         "by an older version): rerun python -m utils.physics.slm_scan")
+    arrays, meta = found
+    if meta.get("scan_version") != SCAN_VERSION:
+        raise ValueError(f"{path} was made by scan version {meta.get('scan_version')}, this "
+                         f"code is version {SCAN_VERSION}: rerun python -m utils.physics.slm_scan")
+    spectra = arrays["spectrum"].astype(np.int64) if "spectrum" in arrays else None
+    return ScanResult(int(meta["max_charge"]), arrays["models"].astype(np.int64),
+                      dict(meta["counts"]), float(meta["seconds"]), spectra)
 
 
 def model_index(models, V) -> np.ndarray:

@@ -26,10 +26,8 @@ def test_every_chapter_of_the_toc_is_registered_once_in_order():
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.notebook)
-def test_a_chapter_has_its_notebook_exercise_bank_targets_recipes_and_readme_row(chapter):
+def test_a_chapter_has_its_notebook_exercise_bank_module_and_readme_row(chapter):
     from grading_bank import BANK
-    from utils.evaluate import GROUPS
-    from utils.pretrained import RECIPES
 
     name = f"chapter {chapter.number} ({chapter.notebook})"
     notebook = REPO / "notebooks" / f"{chapter.notebook}.ipynb"
@@ -39,29 +37,66 @@ def test_a_chapter_has_its_notebook_exercise_bank_targets_recipes_and_readme_row
         assert found, f"{name}: no notebook in {folder}/{chapter.assignment}/"
     assert chapter.assignment in BANK, \
         f"{name}: tests/grading_bank.py BANK has no sample submissions for {chapter.assignment}"
-
-    assert chapter.evaluate or chapter.recipes or chapter.no_networks, \
-        f"{name}: no utils.evaluate group, no utils.pretrained recipe and no reason in no_networks"
-    source = notebook.read_text()
-    for group in chapter.evaluate:
-        assert group in GROUPS, f"{name}: utils.evaluate.GROUPS has no group {group!r}"
-    for recipe in chapter.recipes:
-        assert recipe in RECIPES, f"{name}: utils.pretrained.RECIPES has no recipe {recipe!r}"
-        assert recipe in source, f"{name}: the notebook never uses its recipe {recipe!r}"
-
     readme = (REPO / "README.md").read_text()
     assert re.search(rf"^\| `{chapter.assignment}` \| {chapter.number} \|", readme, re.M), \
         f"{name}: README's table of assignments has no row for {chapter.assignment}"
-    for group in chapter.evaluate:
-        assert f"python -m utils.evaluate {group}" in readme, \
-            f"{name}: README does not show `python -m utils.evaluate {group}`"
+
+    assert bool(chapter.module) != bool(chapter.no_networks), \
+        f"{name}: give it a module in utils/chapters/ or say in no_networks why it has none"
+    if not chapter.module:
+        return
+    path = REPO / "utils" / "chapters" / f"{chapter.module}.py"
+    assert path.is_file(), f"{name}: its module {path.relative_to(REPO)} is missing"
+    assert chapter.module.startswith(f"ch{chapter.number:02d}_"), \
+        f"{name}: its module should be named ch{chapter.number:02d}_<topic>"
+    module = chapter.load()
+    for attribute in ("RECIPES", "COMMITTED", "EVALUATE_GROUP", "targets"):
+        assert hasattr(module, attribute), f"{name}: {chapter.module} has no {attribute}"
+    source = notebook.read_text()
+    assert f"utils.chapters.{chapter.module}" in source, \
+        f"{name}: the notebook never imports utils.chapters.{chapter.module}"
+    for recipe in module.RECIPES:
+        assert recipe in source, f"{name}: the notebook never uses its recipe {recipe!r}"
+    for recipe, _, _ in module.COMMITTED:
+        assert recipe in module.RECIPES, f"{name}: COMMITTED names {recipe!r}, not in RECIPES"
+    assert f"python -m utils.evaluate {module.EVALUATE_GROUP}" in readme, \
+        f"{name}: README does not show `python -m utils.evaluate {module.EVALUATE_GROUP}`"
 
 
-def test_every_registered_target_group_and_recipe_belongs_to_a_chapter():
+def test_registries_are_the_union_of_the_chapter_modules():
+    from utils.chapters import chapter_modules
     from utils.evaluate import GROUPS
     from utils.pretrained import RECIPES
 
-    groups = {g for c in CHAPTERS for g in c.evaluate}
-    recipes = {r for c in CHAPTERS for r in c.recipes}
-    assert not set(GROUPS) - groups, f"evaluate groups of no chapter: {sorted(set(GROUPS) - groups)}"
-    assert not set(RECIPES) - recipes, f"recipes of no chapter: {sorted(set(RECIPES) - recipes)}"
+    modules = chapter_modules()
+    assert RECIPES == {k: v for m in modules for k, v in m.RECIPES.items()}
+    assert set(GROUPS) == {m.EVALUATE_GROUP for m in modules}
+
+
+def test_every_committed_checkpoint_loads_without_retraining_and_none_is_orphaned(monkeypatch):
+    """Full mode, with training forbidden: every network a chapter lists in COMMITTED loads
+    from its committed checkpoint (config equal field by field), and every committed file
+    belongs to one of them."""
+    import utils.train
+    from utils.chapters import chapter_modules
+    from utils.storage import checkpoint_dir
+
+    monkeypatch.delenv("COURSE_CHECKPOINT_DIR", raising=False)
+    monkeypatch.setattr(utils.train, "save_checkpoint",
+                        lambda path, *a, **k: pytest.fail(f"retrained {path}"))
+    loaded = set()
+    real = utils.train.load_matching_checkpoint
+
+    def spy(path, model, config):
+        history = real(path, model, config)
+        if history is not None:
+            loaded.add(Path(path).name)
+        return history
+
+    monkeypatch.setattr(utils.train, "load_matching_checkpoint", spy)
+    for module in chapter_modules():
+        for recipe, args, kwargs in module.COMMITTED:
+            module.RECIPES[recipe](*args, **kwargs, fast=False, device="cpu")
+    committed = {p.name for p in checkpoint_dir().glob("*.pt")}
+    assert not committed - loaded, f"checkpoints that no chapter lists: {sorted(committed - loaded)}"
+    assert len(loaded) == sum(len(m.COMMITTED) for m in chapter_modules())

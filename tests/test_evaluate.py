@@ -3,6 +3,7 @@ import math
 import pytest
 
 from utils import evaluate
+from utils.chapters import ch02_autoencoder, ch03_applications, ch05_vae, ch06_slm, ch07_stars, ch08_lj
 
 
 def test_exit_status_says_whether_every_target_is_met(monkeypatch, capsys):
@@ -22,7 +23,7 @@ def test_exit_status_says_whether_every_target_is_met(monkeypatch, capsys):
 @pytest.mark.slow
 def test_mnist_group_measures_the_real_networks_in_fast_mode(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_CHECKPOINT_DIR", str(tmp_path))
-    checks = evaluate.evaluate_mnist(fast=True)
+    checks = evaluate.GROUPS["mnist"](fast=True)
     names = [c.name for c in checks]
     assert len(checks) == 3 and any("MSE" in n for n in names) and any("AUC" in n for n in names)
     mse, gain, auc = (c.value for c in checks)
@@ -34,7 +35,7 @@ def test_mnist_group_measures_the_real_networks_in_fast_mode(tmp_path, monkeypat
 @pytest.mark.slow
 def test_vae_group_reports_elbo_and_a_tighter_importance_sampled_bound(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_CHECKPOINT_DIR", str(tmp_path))
-    checks = evaluate.evaluate_vae(fast=True, k=200, n_importance=8)
+    checks = ch05_vae.targets(fast=True, k=200, n_importance=8)
     assert len(checks) == 4
     elbo, gap, elbo_bin, gap_bin = (c.value for c in checks)
     assert 60 < elbo < 300 and 30 < elbo_bin < 300  # nats per image after one short epoch
@@ -44,7 +45,7 @@ def test_vae_group_reports_elbo_and_a_tighter_importance_sampled_bound(tmp_path,
 
 def test_sdss_group_compares_the_star_autoencoder_with_pca(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_CHECKPOINT_DIR", str(tmp_path))
-    checks = evaluate.evaluate_sdss(fast=True)
+    checks = ch07_stars.targets(fast=True)
     mse, ratio, auc_qso, auc_gal = (c.value for c in checks)
     assert 0 < mse < 1 and ratio > 0
     assert 0.5 < auc_qso <= 1 and 0.5 < auc_gal <= 1  # better than chance after 20 epochs
@@ -54,7 +55,7 @@ def test_sdss_group_compares_the_star_autoencoder_with_pca(tmp_path, monkeypatch
 def test_lj_group_checks_the_sampler_and_the_committed_vaes():
     """Fast mode with the committed full checkpoints: the sampler's exact checks pass, and
     the chapter's VAE flags uniform random configurations (the target of the issue)."""
-    checks = {c.name: c for c in evaluate.evaluate_lj(fast=True)}
+    checks = {c.name: c for c in ch08_lj.targets(fast=True)}
     assert len(checks) == 2 + 4 + 5 + 4
     for name, check in checks.items():
         if name.startswith("LJ:"):
@@ -68,10 +69,15 @@ def test_lj_group_checks_the_sampler_and_the_committed_vaes():
 def test_slm_group_checks_the_geometry_the_stored_scan_and_the_latent_spaces():
     """Fast mode with the committed checkpoints: the exact checks pass, and each of the six
     networks is scored by a real classifier on its latent coordinates."""
-    checks = {c.name: c for c in evaluate.evaluate_slm(fast=True)}
+    checks = {c.name: c for c in ch06_slm.targets(fast=True)}
     exact = [c for name, c in checks.items() if "CICY" in name or "scan" in name]
     assert len(exact) == 8 and all(c.passed for c in exact)
     aucs = [c for name, c in checks.items() if "ROC AUC" in name]
     assert len(aucs) == 6  # AE, VAE, VAE with KL warm-up; K<5 and all
     assert all(0.8 < c.value <= 1.0 for c in aucs)  # well above chance (0.5)
     assert all(c.passed for c in aucs), [(c.name, c.value) for c in aucs]  # target 0.95
+
+
+def test_a_group_runs_the_targets_of_every_chapter_that_names_it():
+    assert evaluate.GROUPS["mnist"].functions == [ch02_autoencoder.targets, ch03_applications.targets]
+    assert evaluate.GROUPS["lj"].functions == [ch08_lj.targets]

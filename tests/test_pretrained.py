@@ -1,10 +1,13 @@
-"""Every recipe runs its real training in fast mode and writes a loadable checkpoint."""
+"""Every recipe runs its real training in fast mode and writes a loadable checkpoint
+(the recipes live in utils/chapters/; utils.pretrained is their registry)."""
 
 import pytest
 import torch
 
 from utils import pretrained
-from utils.train import load_checkpoint
+from utils.chapters import ch02_autoencoder, ch06_slm
+from utils.recipes import load_or_train_recipe
+from utils.train import History, load_checkpoint
 
 
 @pytest.fixture
@@ -44,21 +47,21 @@ def test_fast_mode_prefers_a_matching_full_checkpoint(checkpoints):
         calls.append(config["epochs"])
         with torch.no_grad():
             model.weight.fill_(config["epochs"])
-        return pretrained.History(train_loss=[float(config["epochs"])])
+        return History(train_loss=[float(config["epochs"])])
 
     full, quick = {"epochs": 10}, {"epochs": 1}
     args = ("tiny", make, train, full, quick)
-    model, _ = pretrained.load_or_train_recipe(*args, fast=True, device="cpu")
+    model, _ = load_or_train_recipe(*args, fast=True, device="cpu")
     assert calls == [1] and torch.all(model.weight == 1)
-    model, _ = pretrained.load_or_train_recipe(*args, fast=False, device="cpu")
+    model, _ = load_or_train_recipe(*args, fast=False, device="cpu")
     assert calls == [1, 10] and (checkpoints / "tiny.pt").exists()
     # Fast mode now loads the full checkpoint instead of its own.
-    model, history = pretrained.load_or_train_recipe(*args, fast=True, device="cpu")
+    model, history = load_or_train_recipe(*args, fast=True, device="cpu")
     assert calls == [1, 10] and torch.all(model.weight == 10)
     assert history.train_loss == [10.0]
     # A full checkpoint made with another config is not used in fast mode.
     other = ("tiny", make, train, {"epochs": 20}, quick)
-    model, _ = pretrained.load_or_train_recipe(*other, fast=True, device="cpu")
+    model, _ = load_or_train_recipe(*other, fast=True, device="cpu")
     assert calls == [1, 10] and torch.all(model.weight == 1)  # the fast checkpoint
 
 
@@ -80,7 +83,7 @@ def test_vae_recipes_train_in_fast_mode_and_beat_the_mean_image(checkpoints, mni
     baseline = -(x * p.log() + (1 - x) * (1 - p).log()).flatten(1).sum(1).mean().item()
     assert history.val_loss[0] < baseline - 10, (history.val_loss[0], baseline)
     _, config = load_checkpoint(next((checkpoints / "fast").glob("*.pt")), model)
-    assert config["model"] == "ConvVAE" and config["n_train"] == 2000
+    assert config["config"] == "VAEConfig" and config["n_train"] == 2000
     assert config["beta"] == (3.0 if name == "mnist_vae_beta" else 1.0)
 
 
@@ -89,7 +92,8 @@ def test_star_autoencoder_recipe_trains_in_fast_mode(checkpoints):
     assert len(history.train_loss) == 20
     assert history.val_loss[-1] < 0.2 * history.val_loss[0]  # it learns within 20 epochs
     _, config = load_checkpoint(checkpoints / "fast" / "sdss_star_ae.pt", model)
-    assert config["model"] == "StarAutoencoder" and "shared DR14 sample" in config["data"]
+    assert config["config"] == "StarAutoencoderConfig" and config["sample"] == "shared"
+    assert config["epochs"] == 20
 
 
 def test_lj_vae_recipe_trains_in_fast_mode_and_improves_on_its_initial_weights(checkpoints):
@@ -99,8 +103,8 @@ def test_lj_vae_recipe_trains_in_fast_mode_and_improves_on_its_initial_weights(c
 
     model, history = pretrained.lj_vae(4, 1.0, fast=True, device="cpu")
     assert len(history.train_loss) == 2 and history.val_loss[-1] < history.val_loss[0]
-    _, config = load_checkpoint(checkpoints / "fast" / "lj_vae_z4_lam1.pt", model)
-    assert config["n_per_gamma"] == 1000 and config["latent_dim"] == 4
+    _, config = load_checkpoint(checkpoints / "fast" / "lj_vae_z4_beta1.pt", model)
+    assert config["n_per_gamma"] == 1000 and config["latent_dim"] == 4 and config["beta"] == 1.0
     data = distance_data(n_per_gamma=1000)
     x = torch.from_numpy(data.x_test)
     torch.manual_seed(0)  # the recipe's initial weights
@@ -116,7 +120,7 @@ def test_slm_recipes_train_in_fast_mode_on_models_and_random_matrices(checkpoint
         # after the first epoch
         assert history.val_loss[-1] < 36 and history.val_loss[-1] < history.val_loss[0] - 1
         _, config = load_checkpoint(checkpoints / "fast" / f"slm_{kind}_k5.pt", model)
-        assert "21,540 models" in config["data"] and "subset K<5" in config["data"]
+        assert config["subset"] == "K<5" and config["kind"] == kind and config["epochs"] == 50
     with pytest.raises(ValueError, match="'ae' or 'vae'"):
         pretrained.slm_network("gan")
 
@@ -142,7 +146,7 @@ def test_the_committed_slm_vaes_show_posterior_collapse_and_its_cure(monkeypatch
     from utils.train import latent_coordinates
 
     monkeypatch.delenv("COURSE_CHECKPOINT_DIR", raising=False)
-    monkeypatch.setattr(pretrained, "fit", lambda *a, **k: pytest.fail("retrained"))
+    monkeypatch.setattr(ch06_slm, "fit", lambda *a, **k: pytest.fail("retrained"))
     for subset in ("K<5", "all"):
         data = slm_dataset(subset)
         z = {w: latent_coordinates(pretrained.slm_network("vae", subset, kl_warmup=w,
@@ -164,7 +168,7 @@ def test_the_committed_slm_autoencoders_separate_better_in_the_index_order(monke
     from utils.train import latent_coordinates
 
     monkeypatch.delenv("COURSE_CHECKPOINT_DIR", raising=False)
-    monkeypatch.setattr(pretrained, "fit", lambda *a, **k: pytest.fail("retrained"))
+    monkeypatch.setattr(ch06_slm, "fit", lambda *a, **k: pytest.fail("retrained"))
     auc, large = {}, {}
     for order in ("index", "charges"):
         data = slm_dataset("all", order=order)
@@ -182,7 +186,7 @@ def test_the_dense_autoencoders_of_chapters_2_and_3_load_from_committed_int8_che
     """A full build must not retrain them (issue 10): each loads, in float32, from a
     committed checkpoint under 5 MB that stores its weight matrices in int8."""
     monkeypatch.delenv("COURSE_CHECKPOINT_DIR", raising=False)
-    monkeypatch.setattr(pretrained, "_train_autoencoder",
+    monkeypatch.setattr(ch02_autoencoder, "train_image_autoencoder",
                         lambda model, config: pytest.fail(f"retrained {config}"))
     cases = [("fashion_dense_autoencoder", 2, "fashion_dense_ae_z2")] + [
         ("mnist_dense_autoencoder", d, f"mnist_dense_ae_z{d}") for d in (2, 4, 8, 16, 32)]

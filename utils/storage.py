@@ -34,6 +34,7 @@ import io
 import json
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 DATA_DIR_ENV = "COURSE_DATA_DIR"
@@ -191,5 +192,5 @@ def load_arrays(path: str | os.PathLike, meta: dict | None = None) -> tuple[dict
             if meta is not None and stored != json.loads(json.dumps(meta)):
                 return None
             return {k: data[k] for k in data.files if k != "meta"}, stored
-    except (OSError, ValueError, KeyError, EOFError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None

@@ -135,6 +135,8 @@ def fashion_dense_autoencoder(
 
 RECIPES = {"mnist_autoencoder": mnist_autoencoder,
            "fashion_dense_autoencoder": fashion_dense_autoencoder}
+# The networks the book shows, each a committed full-mode checkpoint: (recipe, args, kwargs)
+COMMITTED = (("mnist_autoencoder", (2,), {}), ("fashion_dense_autoencoder", (2,), {}))
 
 
 def targets(fast: bool = False) -> list[Check]:

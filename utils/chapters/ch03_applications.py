@@ -71,6 +71,9 @@ def mnist_dense_autoencoder(
 
 RECIPES = {"mnist_denoising_autoencoder": mnist_denoising_autoencoder,
            "mnist_dense_autoencoder": mnist_dense_autoencoder}
+# The networks the book shows, each a committed full-mode checkpoint: (recipe, args, kwargs)
+COMMITTED = (("mnist_denoising_autoencoder", (32,), {}),
+             *(("mnist_dense_autoencoder", (d,), {}) for d in (2, 4, 8, 16, 32)))
 
 
 def targets(fast: bool = False) -> list[Check]:

@@ -126,6 +126,9 @@ def mnist_vae_beta(
 
 
 RECIPES = {"mnist_vae": mnist_vae, "mnist_vae_beta": mnist_vae_beta}
+# The networks the book shows, each a committed full-mode checkpoint: (recipe, args, kwargs)
+COMMITTED = (("mnist_vae", (2,), {}), ("mnist_vae", (2,), {"binarized": True}),
+             *(("mnist_vae_beta", (beta,), {}) for beta in BETA_SWEEP))
 
 
 def targets(fast: bool = False, k: int = 1000, n_importance: int = 500) -> list[Check]:

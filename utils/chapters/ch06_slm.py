@@ -129,6 +129,11 @@ def slm_network(
 
 
 RECIPES = {"slm_network": slm_network}
+# The networks the book shows, each a committed full-mode checkpoint: (recipe, args, kwargs)
+COMMITTED = tuple(
+    ("slm_network", (kind, subset), extra) for subset in ("K<5", "all")
+    for kind, extra in (("ae", {}), ("vae", {}), ("ae", {"order": "charges"}),
+                        ("vae", {"kl_warmup": 100})))
 
 
 def targets(fast: bool = False) -> list[Check]:

@@ -81,6 +81,8 @@ def sdss_star_autoencoder(
 
 
 RECIPES = {"sdss_star_autoencoder": sdss_star_autoencoder}
+# The network the book shows, a committed full-mode checkpoint: (recipe, args, kwargs)
+COMMITTED = (("sdss_star_autoencoder", (), {}),)
 
 
 def targets(fast: bool = False) -> list[Check]:

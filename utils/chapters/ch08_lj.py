@@ -97,6 +97,9 @@ def lj_vae(
 
 
 RECIPES = {"lj_vae": lj_vae}
+# The networks the book shows, each a committed full-mode checkpoint: (recipe, args, kwargs)
+COMMITTED = (*(("lj_vae", (d, 1.0), {}) for d in LJ_LATENT_DIMS),
+             *(("lj_vae", (16, beta), {}) for beta in LJ_BETAS if beta != 1.0))
 
 
 def targets(fast: bool = False) -> list[Check]:

@@ -179,3 +179,46 @@ def test_one_hot_encoding_follows_the_lectures_6_by_5_layout_and_round_trips():
     assert np.array_equal(from_one_hot(one_hot(V)), V)
     with pytest.raises(ValueError, match="do not fit"):
         one_hot(6 * np.ones((1, 5, 6), dtype=int))
+
+
+def test_lower_rank_stability_is_decided_with_an_exact_integer_certificate():
+    """Models whose charges have rank below 4 (about a quarter of the stored scan) are
+    decided by a linear program; its answer is certified in integers either way: a slope
+    vector s in the open cone with V s = 0, or Gordan's y >= 0, y != 0 with B^T y = 0."""
+    from utils.physics.slm import (
+        _CONE_INEQUALITIES, _integer_nullspace, random_charge_matrices, slope_zero_point,
+        stability_certificate,
+    )
+    from utils.physics.slm_scan import load_scan
+
+    models = load_scan().models
+    low_rank = [v for v in models if np.linalg.matrix_rank(v) < 4][:200]
+    assert len(low_rank) == 200
+    random = random_charge_matrices(300, max_charge=2, seed=11)
+    verdicts = {True: 0, False: 0}
+    for V in [*low_rank, *random]:
+        stable, certificate = stability_certificate(V)
+        verdicts[stable] += 1
+        assert certificate.dtype == np.int64
+        if stable:
+            assert not np.any(V @ certificate) and np.all(_CONE_INEQUALITIES @ certificate > 0)
+        else:
+            B = _CONE_INEQUALITIES @ _integer_nullspace(V).T
+            assert np.all(certificate >= 0) and certificate.any() and not np.any(B.T @ certificate)
+        assert stable == (slope_zero_point(V) is not None)
+    assert verdicts[True] >= 200 and verdicts[False] > 100  # both kinds of certificate
+    assert stability_mask(np.array(low_rank)).all()
+
+
+def test_the_quotient_condition_asks_indices_divisible_by_the_group_order():
+    from utils.physics.slm import LECTURE_MODEL, quotient_flags
+
+    flags = quotient_flags(LECTURE_MODEL)
+    assert flags["quotient_single"] and flags["quotient_pairs"]  # indices 0, 0, -4, -8, 0
+    bad = LECTURE_MODEL.copy()
+    # a bundle of index -2: k = (1, 0, 0, 0, 0, -2) has e3 = 0, e1 = -1
+    assert index(np.array([1, 0, 0, 0, 0, -2])) == -2
+    bad[0] = [1, 0, 0, 0, 0, -2]
+    assert not quotient_flags(bad)["quotient_single"]
+    batch = quotient_flags(np.stack([LECTURE_MODEL, bad]))
+    assert batch["quotient_single"].tolist() == [True, False]

@@ -216,3 +216,30 @@ def test_model_index_finds_stored_models_and_nothing_else():
     assert model_index(models, models[pick]).tolist() == pick.tolist()
     assert model_index(models, canonical_form(JOINTLY_UNSTABLE)).tolist() == -1
     assert model_index(models, models[pick].reshape(1, 3, 5, 6)).shape == (1, 3)
+
+
+def test_the_stored_scan_flags_every_model_and_counts_every_variant():
+    """Every variant of the count is read off one scan: the stored flags equal the ones
+    recomputed from the models and spectra, each added condition only removes models, and
+    the lecture's model passes everything but the Higgs pair."""
+    from utils.physics.slm import FLAGS, LECTURE_MODEL, model_flags
+    from utils.physics.slm_scan import (
+        PHYSICAL_VARIANT, VARIANTS, canonical_form, count_table, load_scan, model_index,
+        variant_mask,
+    )
+
+    scan = load_scan()
+    fresh = model_flags(scan.models, scan.spectrum)
+    for name in FLAGS:
+        assert np.array_equal(fresh[name], scan.flags[name]), name
+    table = count_table(scan)
+    assert list(table) == list(VARIANTS)
+    cumulative = [table[v][scan.max_charge] for v in list(VARIANTS)[:5]]
+    assert cumulative == sorted(cumulative, reverse=True) and cumulative[0] == len(scan)
+    assert cumulative[-1] < cumulative[0]  # the conditions do cut
+    lecture = model_index(scan.models, canonical_form(LECTURE_MODEL))
+    inside = {v: bool(variant_mask(scan, v)[lecture]) for v in VARIANTS}
+    assert inside["+ no anti-10"] and not inside["+ Higgs pair"] and not inside["1-6 (no Q)"]
+    assert inside[PHYSICAL_VARIANT]
+    for b in range(1, scan.max_charge + 1):  # the counts grow with the charge bound
+        assert all(table[v][b] <= table[v][scan.max_charge] for v in VARIANTS)

@@ -23,7 +23,9 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
-REPO = Path(__file__).resolve().parents[1]
+from utils.storage import course_home
+
+REPO = course_home()
 # Chromium as root in a container with a closed network: no sandbox, and none of the
 # background requests to Google's services (they would be refused and logged as errors).
 CHROMIUM_FLAGS = [

@@ -53,6 +53,8 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool
 
+from utils.storage import course_file
+
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.DOTALL)
 NOTE_TIMEOUT = (
     "This cell did not finish within {timeout} s and was stopped (it may loop forever or "
@@ -416,7 +418,7 @@ def export_grades(course: Path, assignment: str, path: Path) -> int:
     return rows
 
 
-MATHJAX_ES5 = Path(__file__).resolve().parents[1] / "book" / "mathjax" / "node_modules" / "mathjax" / "es5"
+MATHJAX_ES5 = course_file("book/mathjax/node_modules/mathjax/es5")
 # nbconvert's mathjax() macro, used by nbgrader's feedback template, loads MathJax 2.7 from
 # a CDN; this replaces that block (from its first comment to its last).
 _CDN_MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)

@@ -19,7 +19,9 @@ import shutil
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from utils.storage import course_home
+
+REPO = course_home()
 
 
 def lab_command(root: Path, port: int = 8888, token: str | None = None,

@@ -8,14 +8,25 @@ arXiv:1106.4804 and 1202.1757; Anderson, Constantin, Gray, Lukas, Palti, arXiv:1
 as used by Deen, He, Lee and Lukas (arXiv:2003.13339), with |Gamma| = 4:
 
 1. ``c1``: c1(V) = sum_a k_a = 0 (structure group S(U(1)^5), inside SU(5));
-2. ``index``: three families after the quotient, ind(V) = -3 |Gamma| = -12, and no
-   anti-families in any bundle, -12 <= ind(L_a) <= 0;
-3. ``pairs``: no anti-5-bar multiplets, ind(L_a x L_b) <= 0 for all a < b;
+2. ``index``: three families after the quotient, ind(V) = -3 |Gamma| = -12, and no net
+   excess of anti-10s in any bundle, -12 <= ind(L_a) <= 0 (necessary, not sufficient, for
+   no anti-10 at all: that is h^2(X, L_a) = 0, part of condition 6);
+3. ``pairs``: no net excess of 5s over 5-bars in any pair, ind(L_a x L_b) <= 0 for all
+   a < b (ind = n_5 - n_5bar of that pair; 5s are still allowed, and condition 6 asks
+   for one, the Higgs);
 4. ``anomaly``: c2(TX) - c2(V) in the Mori cone; for this favourable manifold it is the
    componentwise condition c2(V)_r <= c2(TX)_r = 24, with
    c2(V)_r = -d_rst sum_a k_a^s k_a^t / 2;
 5. ``stability``: a Kahler class t > 0 at which every L_a has slope zero,
    mu(L_a) = d_rst k_a^r t^s t^t = 0 (then V is poly-stable with vanishing slope);
+Q. ``quotient`` (:func:`quotient_flags`): the bundles descend to X / Gamma. For a freely
+   acting Gamma the Euler characteristic is multiplicative, chi(X, L) = |Gamma|
+   chi(X/Gamma, L/Gamma), so a Gamma-equivariant line bundle has an index divisible by
+   |Gamma| = 4. Assuming, as the Oxford scans do, that every L_a is equivariant on its own,
+   ind(L_a) in 4Z and ind(L_a x L_b) in 4Z (the tensor product of equivariant bundles is
+   equivariant). Necessary, not sufficient: it does not construct the equivariant
+   structure. Were Gamma allowed to permute the bundles, only each orbit's sum would have to
+   descend, and the condition would apply to orbit sums instead;
 6. ``cohomology`` (:func:`spectrum`, :func:`cohomology_condition`): no anti-10 multiplets,
    h^2(X, L_a) = 0 for every a, and at least one Higgs doublet pair,
    n_H = sum_{a<b} h^2(X, L_a x L_b) >= 1. It needs line-bundle cohomology
@@ -46,6 +57,8 @@ from .cicy import CICY_5302, line_bundle_index, second_chern_class, triple_inter
 GROUP_ORDER = 4
 N_FAMILIES = 3
 CONDITIONS = ("c1", "index", "pairs", "anomaly", "stability")
+FLAGS = ("quotient_single", "quotient_pairs", "no_10bar", "higgs")
+"""What the scan stores per model beyond conditions 1-5: :func:`model_flags`."""
 
 # The model printed in the lecture, as (5, 6): row a is k_a (the lecture's 6 x 5, transposed).
 LECTURE_MODEL = np.array(
@@ -196,6 +209,80 @@ def _open_cone_nonempty_2d(a: np.ndarray) -> np.ndarray:
     return (dots > 0).all(-1).any(-1)
 
 
+def _integer_nullspace(M) -> np.ndarray:
+    """An integer basis (d, n) of {x in Q^n : M x = 0} for an integer matrix M (m, n), by
+    Gaussian elimination over the rationals (exact; for the small matrices of this module)."""
+    from fractions import Fraction
+    from math import lcm
+
+    rows = [[Fraction(int(v)) for v in row] for row in np.asarray(M)]
+    n = len(rows[0]) if rows else 0
+    pivots, r = [], 0
+    for c in range(n):
+        p = next((i for i in range(r, len(rows)) if rows[i][c] != 0), None)
+        if p is None:
+            continue
+        rows[r], rows[p] = rows[p], rows[r]
+        rows[r] = [v / rows[r][c] for v in rows[r]]
+        for i in range(len(rows)):
+            if i != r and rows[i][c] != 0:
+                f = rows[i][c]
+                rows[i] = [a - f * b for a, b in zip(rows[i], rows[r])]
+        pivots.append(c)
+        r += 1
+    basis = []
+    for free in (c for c in range(n) if c not in pivots):
+        x = [Fraction(0)] * n
+        x[free] = Fraction(1)
+        for i, c in enumerate(pivots):
+            x[c] = -rows[i][free]
+        scale = lcm(*(v.denominator for v in x))
+        basis.append([int(v * scale) for v in x])
+    return np.array(basis, dtype=np.int64).reshape(len(basis), n)
+
+
+def stability_certificate(V) -> tuple[bool, np.ndarray]:
+    """Condition 5 decided exactly, with a certificate that integer arithmetic checks.
+
+    With N an integer basis of the slope vectors that solve V s = 0 and B = A N^T (A: the
+    12 inequalities of the cone S), condition 5 asks for x with B x > 0. By Gordan's
+    alternative exactly one of two holds: such an x exists, or there is y >= 0, y != 0
+    with B^T y = 0. A linear program (HiGHS, floating point) finds a candidate for one of
+    them; it is then made exact (x rounded to integers; y rebuilt in rationals on its
+    support from the exact null space of B^T there) and checked in integers. Returns
+    ``(True, s)`` with an integer s in S and V s = 0, or ``(False, y)`` with integer
+    y >= 0, y != 0, B^T y = 0. Raises RuntimeError if neither can be certified (never
+    seen; it would mean the floating-point answer cannot be trusted).
+    """
+    V = _as_model(V) if np.asarray(V).shape == (5, 6) else np.asarray(V, dtype=np.int64)
+    N = _integer_nullspace(V)  # (d, 6)
+    if len(N) == 0:  # only s = 0 solves V s = 0, and 0 is not in the open cone
+        return False, np.ones(0, dtype=np.int64)
+    B = _CONE_INEQUALITIES @ N.T  # (12, d)
+    feasible = linprog(np.zeros(len(N)), A_ub=-B.astype(float), b_ub=-np.ones(12),
+                       bounds=[(None, None)] * len(N), method="highs")
+    if feasible.status == 0:
+        for scale in (1, 10, 100, 10**3, 10**4, 10**5, 10**6):
+            x = np.rint(feasible.x * scale).astype(np.int64)
+            if np.all(B @ x > 0):
+                return True, N.T @ x
+    dual = linprog(np.zeros(12), A_eq=np.vstack([B.T, np.ones((1, 12))]).astype(float),
+                   b_eq=np.r_[np.zeros(len(N)), 1.0], bounds=[(0, None)] * 12, method="highs")
+    if dual.status == 0:
+        support = np.flatnonzero(dual.x > 1e-9)
+        null = _integer_nullspace(B[support].T)  # exact: combinations of the rows on S
+        if len(null):
+            coeffs = np.linalg.lstsq(null.T.astype(float), dual.x[support], rcond=None)[0]
+            for scale in (10**3, 10**6, 10**9):
+                y_support = null.T @ np.rint(coeffs * scale).astype(np.int64)
+                if np.all(y_support > 0):
+                    y = np.zeros(12, dtype=np.int64)
+                    y[support] = y_support
+                    assert not np.any(B.T @ y)
+                    return False, y
+    raise RuntimeError(f"condition 5 could not be certified for {V.tolist()}")
+
+
 def stability_mask(V) -> np.ndarray:
     """Condition 5 for a batch of models (m, 5, 6): boolean (m,), the same decision as
     ``slope_zero_point(v) is not None`` for each, vectorised and in exact integers.
@@ -203,8 +290,9 @@ def stability_mask(V) -> np.ndarray:
     With c1 = 0 and charges of rank 4 (the typical case), the slope vectors with V s = 0
     form a plane spanned by two integer null vectors n_1, n_2, and condition 5 asks for
     x in R^2 with a_i . x > 0 for the 12 inequalities A s > 0 of the cone S, a_i = A n
-    (:func:`_open_cone_nonempty_2d`). Models of lower rank, or with c1 != 0, get the
-    linear program of :func:`slope_zero_point`.
+    (:func:`_open_cone_nonempty_2d`). Models of lower rank, or with c1 != 0, are decided
+    by :func:`stability_certificate`: a linear program whose answer is then certified in
+    exact integer arithmetic.
     """
     V = np.asarray(V)
     if V.ndim != 3 or V.shape[1:] != (5, 6) or not np.issubdtype(V.dtype, np.integer):
@@ -221,7 +309,7 @@ def stability_mask(V) -> np.ndarray:
         out[i:i + 16384] = rank4 & _open_cone_nonempty_2d(a)
         exact[i:i + 16384] = rank4
     for j in np.flatnonzero(~exact):
-        out[j] = slope_zero_point(V[j]) is not None
+        out[j] = stability_certificate(V[j])[0]
     return out
 
 
@@ -279,6 +367,25 @@ def conditions_table(V) -> dict[str, np.ndarray]:
         "pairs": np.all(pairs <= 0, axis=-1),
         "anomaly": np.all(c2_bundle(V) <= _C2X, axis=-1),
     }
+
+
+def quotient_flags(V) -> dict[str, np.ndarray]:
+    """The quotient condition Q for models (..., 5, 6), boolean arrays (...): every
+    ind(L_a) divisible by |Gamma| (``"quotient_single"``) and every ind(L_a x L_b),
+    a < b, divisible by |Gamma| (``"quotient_pairs"``). See condition Q of the module."""
+    V = np.asarray(V, dtype=np.int64)
+    pairs = np.stack([index(V[..., a, :] + V[..., b, :])
+                      for a, b in itertools.combinations(range(5), 2)], axis=-1)
+    return {"quotient_single": np.all(index(V) % GROUP_ORDER == 0, axis=-1),
+            "quotient_pairs": np.all(pairs % GROUP_ORDER == 0, axis=-1)}
+
+
+def model_flags(V, spectra) -> dict[str, np.ndarray]:
+    """Per-model flags (:data:`FLAGS`) of models (n, 5, 6) that pass conditions 1-5, given
+    their :func:`spectrum` (n, 4): the two parts of condition Q, ``"no_10bar"``
+    (h^2(X, L_a) = 0 for every a) and ``"higgs"`` (n_H >= 1); condition 6 is the last two."""
+    spectra = np.asarray(spectra)
+    return {**quotient_flags(V), "no_10bar": spectra[..., 1] == 0, "higgs": spectra[..., 3] >= 1}
 
 
 SPECTRUM = ("10", "10bar", "5bar", "5")

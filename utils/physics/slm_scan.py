@@ -35,9 +35,13 @@ How the scan stays small (each step is exact, nothing is sampled):
    linear program only for charges of rank below 4).
 6. Every model of 1-5 gets its :func:`~utils.physics.slm.spectrum` (line-bundle
    cohomology, one pyCICY call per distinct bundle orbit), which decides condition 6 and
-   labels the model with its number of Higgs pairs n_H.
+   labels the model with its number of Higgs pairs n_H, and its flags
+   (:func:`~utils.physics.slm.model_flags`: the quotient condition Q on single bundles and
+   on pairs, no anti-10, a Higgs pair). Every variant of the count (:data:`VARIANTS`) is
+   read off one scan, with no rerun.
 
-The result is cached (``.npz``) with the parameters it was made with.
+The result is stored (``.npz``, :func:`utils.storage.save_arrays`) with the parameters it
+was made with.
 """
 
 from __future__ import annotations
@@ -53,11 +57,12 @@ import numpy as np
 from ..storage import course_file, load_arrays, save_arrays
 from .cicy import CICY_5302, configuration_symmetries, orbit_representatives
 from .slm import (
-    CONE_GENERATORS, GROUP_ORDER, N_FAMILIES, c2_contribution, cohomology_condition, index,
-    spectrum, stability_mask,
+    CONE_GENERATORS, FLAGS, GROUP_ORDER, N_FAMILIES, c2_contribution, cohomology_condition,
+    index, model_flags, spectrum, stability_mask,
 )
 
-SCAN_VERSION = 3  # 2: with the spectrum of every model (condition 6); 3: the w-ordered search
+# 2: with the spectrum of every model (condition 6); 3: the w-ordered search; 4: flags
+SCAN_VERSION = 4
 INDEX_TARGET = -N_FAMILIES * GROUP_ORDER  # -12
 C2_TX = 24
 SYMMETRIES = np.array(configuration_symmetries(CICY_5302))  # (48, 6)
@@ -170,6 +175,7 @@ class ScanResult:
     counts: dict = field(default_factory=dict)
     seconds: float = 0.0
     spectrum: np.ndarray | None = None  # (n, 4): n_10, n_10bar, n_5bar, n_5 (= n_H)
+    flags: dict | None = None  # name in FLAGS -> boolean (n,), see slm.model_flags
 
     def __len__(self) -> int:
         return len(self.models)
@@ -401,8 +407,9 @@ def scan_models(max_charge: int = 2, bundles=None, workers: int | None = None,
     if cohomology:
         spectra = spectrum(models) if len(models) else np.zeros((0, 4), np.int64)
         counts["models after 1-6"] = int(cohomology_condition(spectra=spectra).sum())
+    flags = model_flags(models, spectra) if spectra is not None else None
     return ScanResult(max_charge, models.astype(np.int8), counts, time.perf_counter() - start,
-                      spectra)
+                      spectra, flags)
 
 
 # --------------------------------------------------------------------------------------
@@ -418,6 +425,8 @@ def save_scan(result: ScanResult, path: str | os.PathLike) -> Path:
     arrays = {"models": result.models.astype(np.int8)}
     if result.spectrum is not None:
         arrays["spectrum"] = result.spectrum.astype(np.int16)
+    for name, values in (result.flags or {}).items():
+        arrays[f"flag_{name}"] = np.asarray(values, bool)
     meta = dict(scan_version=SCAN_VERSION, max_charge=int(result.max_charge),
                 manifold="CICY 5302", group_order=GROUP_ORDER,
                 counts=[[k, int(v)] for k, v in result.counts.items()],  # in stage order
@@ -443,8 +452,46 @@ def load_scan(path: str | os.PathLike = SCAN_FILE) -> ScanResult:
         raise ValueError(f"{path} was made by scan version {meta.get('scan_version')}, this "
                          f"code is version {SCAN_VERSION}: rerun python -m utils.physics.slm_scan")
     spectra = arrays["spectrum"].astype(np.int64) if "spectrum" in arrays else None
+    flags = ({name: arrays[f"flag_{name}"] for name in FLAGS}
+             if all(f"flag_{name}" in arrays for name in FLAGS) else None)
     return ScanResult(int(meta["max_charge"]), arrays["models"].astype(np.int64),
-                      dict(meta["counts"]), float(meta["seconds"]), spectra)
+                      dict(meta["counts"]), float(meta["seconds"]), spectra, flags)
+
+
+VARIANTS = {
+    "conditions 1-5": (),
+    "+ Q on bundles": ("quotient_single",),
+    "+ Q on pairs": ("quotient_single", "quotient_pairs"),
+    "+ no anti-10": ("quotient_single", "quotient_pairs", "no_10bar"),
+    "+ Higgs pair": ("quotient_single", "quotient_pairs", "no_10bar", "higgs"),
+    "1-5, no anti-10 (no Q)": ("no_10bar",),
+    "1-6 (no Q)": ("no_10bar", "higgs"),
+}
+"""Variants of the count: the flags (:data:`~utils.physics.slm.FLAGS`) a model must have on
+top of conditions 1-5. The first five add one requirement each; the last two leave out
+the quotient condition Q. "+ Q on pairs" is the physical set of chapter 6: the quotient
+condition in full, as every L_a being equivariant requires."""
+PHYSICAL_VARIANT = "+ Q on pairs"
+
+
+def variant_mask(scan: ScanResult, variant: str) -> np.ndarray:
+    """Boolean (n,): which models of the scan belong to ``variant`` (a key of VARIANTS)."""
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {list(VARIANTS)}, not {variant!r}")
+    if scan.flags is None:
+        raise ValueError("this scan has no flags (it was made without cohomology)")
+    mask = np.ones(len(scan), dtype=bool)
+    for name in VARIANTS[variant]:
+        mask &= scan.flags[name]
+    return mask
+
+
+def count_table(scan: ScanResult) -> dict[str, dict[int, int]]:
+    """Number of models per variant (VARIANTS) and charge bound b = 1 .. max_charge (all
+    charges |k| <= b), up to the 48 symmetries and the order of the bundles."""
+    largest = np.abs(scan.models).max(axis=(1, 2)) if len(scan) else np.zeros(0, int)
+    return {variant: {b: int((variant_mask(scan, variant) & (largest <= b)).sum())
+                      for b in range(1, scan.max_charge + 1)} for variant in VARIANTS}
 
 
 def model_index(models, V) -> np.ndarray:

@@ -11,7 +11,9 @@ import pytest
 from utils.chapters import CHAPTERS
 
 REPO = Path(__file__).resolve().parents[1]
-TOC_CHAPTERS = re.findall(r"file:\s*notebooks/(\S+)", (REPO / "_toc.yml").read_text())
+# lecture chapters: every notebook of _toc.yml except the appendices (notebooks/appendix_*)
+TOC_CHAPTERS = [name for name in re.findall(r"file:\s*notebooks/(\S+)", (REPO / "_toc.yml").read_text())
+                if not name.startswith("appendix_")]
 BY_NOTEBOOK = {c.notebook: c for c in CHAPTERS}
 
 

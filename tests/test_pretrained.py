@@ -137,49 +137,52 @@ def test_kl_warmup_trains_a_separately_named_vae_and_is_checked(checkpoints):
         pretrained.slm_network("vae", "K<5", kl_warmup=-1)
 
 
-def test_the_committed_slm_vaes_show_posterior_collapse_and_its_cure(monkeypatch):
-    """Chapter 6: trained in full mode, the plain VAE uses one latent coordinate (the other
-    is the prior for every input); with the KL weight warmed up over 100 epochs it uses
-    both, and separates models from random matrices at least as well."""
-    from utils.metrics import latent_separation_auc
+def test_the_committed_slm_vaes_show_posterior_collapse_and_where_warm_up_cures_it(monkeypatch):
+    """Chapter 6, for every seed: trained plainly, the VAE uses one latent coordinate (the
+    other is the prior for every input); with the KL weight warmed up over 100 epochs it
+    uses both on all models, and reaches a lower validation -ELBO there. On the small K<5
+    set warm-up does not reliably help (the chapter says so)."""
     from utils.physics.slm_data import slm_dataset
     from utils.train import latent_coordinates
 
     monkeypatch.delenv("COURSE_CHECKPOINT_DIR", raising=False)
     monkeypatch.setattr(ch06_slm, "fit", lambda *a, **k: pytest.fail("retrained"))
+    still_collapsed = {}
     for subset in ("K<5", "all"):
         data = slm_dataset(subset)
-        z = {w: latent_coordinates(pretrained.slm_network("vae", subset, kl_warmup=w,
-                                                          fast=True, device="cpu")[0],
-                                   data.one_hot("all")).numpy() for w in (0, 100)}
-        assert z[0].std(0).min() < 0.01 and z[100].std(0).min() > 0.5
-        assert latent_separation_auc(z[100], data.is_model) > latent_separation_auc(z[0], data.is_model)
+        still_collapsed[subset] = 0
+        for seed in ch06_slm.SEEDS:
+            nets = {w: pretrained.slm_network("vae", subset, kl_warmup=w, seed=seed, fast=True,
+                                              device="cpu") for w in (0, 100)}
+            spread = {w: latent_coordinates(m, data.one_hot("all")).numpy().std(0)
+                      for w, (m, _) in nets.items()}
+            assert spread[0].min() < 0.05 < 0.5 < spread[0].max(), (subset, seed, spread[0])
+            still_collapsed[subset] += int(spread[100].min() < 0.05)
+            if subset == "all":
+                assert spread[100].min() > 0.5, (seed, spread[100])
+                assert nets[100][1].val_loss[-1] < nets[0][1].val_loss[-1]
+    assert still_collapsed == {"K<5": 2, "all": 0}
 
 
 def test_the_committed_slm_autoencoders_separate_better_in_the_index_order(monkeypatch):
     """Chapter 6: the same network on the same matrices, written with the bundles ordered by
-    index or lexicographically by charges; the index order separates models from random
-    matrices clearly better in the 2-D latent, on all models and at the largest norms."""
-    from sklearn.metrics import roc_auc_score
-
-    from utils.metrics import cross_validated_scores
-    from utils.physics.slm import charge_norm
+    index or lexicographically by charges; for every seed the index order separates models
+    from random matrices better in the 2-D latent, by far more than the spread over seeds,
+    and a classifier on the sorted indices alone does better still."""
     from utils.physics.slm_data import slm_dataset
-    from utils.train import latent_coordinates
 
     monkeypatch.delenv("COURSE_CHECKPOINT_DIR", raising=False)
     monkeypatch.setattr(ch06_slm, "fit", lambda *a, **k: pytest.fail("retrained"))
-    auc, large = {}, {}
-    for order in ("index", "charges"):
-        data = slm_dataset("all", order=order)
-        model = pretrained.slm_network("ae", "all", order=order, fast=True, device="cpu")[0]
-        scores = cross_validated_scores(latent_coordinates(model, data.one_hot("all")).numpy(),
-                                        data.is_model)
-        auc[order] = roc_auc_score(data.is_model, scores)
-        rows = charge_norm(data.matrices) >= 6
-        large[order] = roc_auc_score(data.is_model[rows], scores[rows])
-    assert auc["index"] > 0.95 > auc["charges"] and auc["index"] > auc["charges"] + 0.03
-    assert large["index"] > large["charges"] + 0.05
+    data = slm_dataset("all")
+    index_order = ch06_slm.latent_aucs("ae", "all", fast=True, data=data)
+    charge_order = ch06_slm.latent_aucs("ae", "all", order="charges", fast=True,
+                                        data=slm_dataset("all", order="charges"))
+    spread = max(index_order.std(ddof=1), charge_order.std(ddof=1))
+    assert index_order.min() > 0.95 > charge_order.max()
+    assert index_order.mean() - charge_order.mean() > 5 * spread
+    baseline = ch06_slm.baseline_aucs(data, seeds=(0,))
+    assert baseline["sorted indices"][0] > index_order.max()
+    assert baseline["entry counts"][0] < index_order.min()
 
 
 def test_the_dense_autoencoders_of_chapters_2_and_3_load_from_committed_int8_checkpoints(monkeypatch):

@@ -243,3 +243,15 @@ def test_the_stored_scan_flags_every_model_and_counts_every_variant():
     assert inside[PHYSICAL_VARIANT]
     for b in range(1, scan.max_charge + 1):  # the counts grow with the charge bound
         assert all(table[v][b] <= table[v][scan.max_charge] for v in VARIANTS)
+
+
+def test_the_readme_quotes_the_stored_scan():
+    """The README's numbers for the scan come from the stored file, not from memory."""
+    from pathlib import Path
+
+    from utils.physics.slm_scan import PHYSICAL_VARIANT, count_table
+
+    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text().split())
+    scan = load_scan(SCAN_FILE)
+    assert f"({len(scan):,} models up to bundle order" in readme
+    assert f"{count_table(scan)[PHYSICAL_VARIANT][scan.max_charge]:,} pass Q in full" in readme

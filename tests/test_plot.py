@@ -77,3 +77,18 @@ def test_loss_curves_plots_training_and_validation():
     ax = fig.axes[0]
     assert len(ax.lines) == 2 and ax.get_xlabel() == "epoch"
     assert list(ax.lines[1].get_ydata()) == [1.1, 0.6, 0.4]
+
+
+def test_latent_scatter_draws_the_classes_interleaved_not_one_over_the_other():
+    """The last class drawn must not cover the others: points are drawn in a random order,
+    so the colour sequence of the drawn points mixes the classes."""
+    z = np.zeros((400, 2))
+    labels = np.repeat([0, 1], 200)  # class by class, the 1s would all be drawn last
+    ax = latent_scatter(z, labels).axes[0]
+    points = max(ax.collections, key=lambda c: len(c.get_offsets()))
+    colours = points.get_facecolors()[:, :3]
+    import matplotlib.pyplot as plt
+
+    second = np.all(np.isclose(colours, plt.get_cmap("tab10")(1)[:3]), axis=1)
+    assert second.sum() == 200  # every point of class 1 has its colour
+    assert 0.3 < second[:200].mean() < 0.7  # and half of them are drawn in the first half

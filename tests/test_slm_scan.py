@@ -154,6 +154,11 @@ def test_a_scan_survives_a_round_trip_through_disk(tmp_path):
     again = load_scan(save_scan(small, tmp_path / "small.npz"))
     assert np.array_equal(again.spectrum, small.spectrum)
     assert np.array_equal(again.n_higgs, small.spectrum[:, 3])
+    from utils.physics.slm import FLAGS, model_flags
+
+    assert set(small.flags) == set(FLAGS)  # a fresh scan flags its models, and they persist
+    for name, values in model_flags(small.models, small.spectrum).items():
+        assert np.array_equal(small.flags[name], values) and np.array_equal(again.flags[name], values)
     bare = scan_models(1, workers=1, cohomology=False)
     assert "models after 1-6" not in bare.counts
     with pytest.raises(ValueError, match="without cohomology"):

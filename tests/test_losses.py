@@ -206,3 +206,25 @@ def test_importance_sampled_nll_is_below_the_elbo_for_the_conv_vae():
     assert nll.shape == (3,) and torch.isfinite(nll).all()
     assert (nll <= nelbo + 1e-3).all()
     assert math.isfinite(float(nll.mean()))
+
+
+def test_the_average_kl_splits_into_information_and_the_aggregate_posteriors_mismatch():
+    """(1/N) sum KL(q(z|x_n) || p) = I + KL(q(z) || p): zero for posteriors equal to the
+    prior; for posteriors N(mu_n, s^2) with mu_n ~ N(0, 1 - s^2) the codes together fill
+    the prior (aggregate KL ~ 0) and all of the average KL, -d ln s, is information; for
+    narrow, far-apart posteriors the information is log N and the mismatch is large."""
+    import math
+
+    from utils.losses import aggregate_posterior_kl
+
+    g = torch.Generator().manual_seed(0)
+    r = aggregate_posterior_kl(torch.zeros(500, 2), torch.zeros(500, 2), 4000, g)
+    assert abs(r["average_kl"]) < 1e-12 and abs(r["aggregate_kl"]) < 1e-9
+    s = 0.5
+    mu = torch.randn(3000, 2, generator=g, dtype=torch.float64) * math.sqrt(1 - s**2)
+    r = aggregate_posterior_kl(mu, torch.full_like(mu, math.log(s**2)), 20_000, g)
+    assert abs(r["average_kl"] - 2 * math.log(2)) < 0.05  # -d ln s with d = 2
+    assert abs(r["aggregate_kl"]) < 0.03 and abs(r["mutual_information"] - 2 * math.log(2)) < 0.06
+    far = torch.stack([torch.arange(200.0) * 10, torch.zeros(200)], 1)
+    r = aggregate_posterior_kl(far, torch.full_like(far, math.log(1e-4)), 4000, g)
+    assert abs(r["mutual_information"] - math.log(200)) < 0.01 and r["aggregate_kl"] > 100

@@ -52,6 +52,11 @@ class RecipeConfig:
         return type(self)(**(asdict(self) | changes))
 
 
+FAST_IMAGES = dict(n_train=2000, n_test=500, epochs=1, batch_size=64, lr=1e-3, cosine_lr=False)
+"""The fast-mode changes of the MNIST-sized recipes (chapters 2, 3 and 5): 1 epoch on 2,000
+training and 500 test images, batch 64, constant learning rate 1e-3."""
+
+
 def as_config_dict(config: RecipeConfig | dict) -> dict:
     return config.to_dict() if isinstance(config, RecipeConfig) else json.loads(json.dumps(config))
 

@@ -19,7 +19,7 @@ from torch import nn
 from utils.corruption import corrupt
 from utils.data import image_tensors
 from utils.models import ConvAutoencoder, DenseAutoencoder, init_output_bias_
-from utils.recipes import RecipeConfig, load_or_train_recipe, print_epoch, seeded
+from utils.recipes import FAST_IMAGES, RecipeConfig, load_or_train_recipe, print_epoch, seeded
 from utils.targets import Check, at_most
 from utils.train import History, fit, reconstruction_loss
 
@@ -55,8 +55,7 @@ class ImageAutoencoderConfig(RecipeConfig):
 
     def fast(self) -> "ImageAutoencoderConfig":
         """The fast-mode version: 1 epoch on 2,000 images, batch 64, constant lr 1e-3."""
-        return self.replace(n_train=2000, n_test=500, epochs=1, batch_size=64, lr=1e-3,
-                            cosine_lr=False)
+        return self.replace(**FAST_IMAGES)
 
 
 def denoising_loss(model: nn.Module, x: torch.Tensor, sigma: float = 0.5,

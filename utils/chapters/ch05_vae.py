@@ -20,7 +20,7 @@ from torch import nn
 from utils.data import image_tensors
 from utils.losses import vae_loss
 from utils.models import ConvVAE, init_output_bias_
-from utils.recipes import RecipeConfig, load_or_train_recipe, print_epoch, seeded
+from utils.recipes import FAST_IMAGES, RecipeConfig, load_or_train_recipe, print_epoch, seeded
 from utils.targets import Check, at_least, at_most
 from utils.train import History, fit
 
@@ -53,8 +53,7 @@ class VAEConfig(RecipeConfig):
 
     def fast(self) -> "VAEConfig":
         """The fast-mode version: 1 epoch on 2,000 digits, batch 64, constant lr 1e-3."""
-        return self.replace(n_train=2000, n_test=500, epochs=1, batch_size=64, lr=1e-3,
-                            cosine_lr=False)
+        return self.replace(**FAST_IMAGES)
 
 
 def binarize(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -46,9 +46,27 @@ def test_vae_group_reports_elbo_and_a_tighter_importance_sampled_bound(tmp_path,
 def test_sdss_group_compares_the_star_autoencoder_with_pca(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_CHECKPOINT_DIR", str(tmp_path))
     checks = ch07_stars.targets(fast=True)
-    mse, ratio, auc_qso, auc_gal = (c.value for c in checks)
+    mse, ratio, auc_qso, auc_gal, colour_qso = (c.value for c in checks)
     assert 0 < mse < 1 and ratio > 0
     assert 0.5 < auc_qso <= 1 and 0.5 < auc_gal <= 1  # better than chance after 20 epochs
+    assert 0.5 < colour_qso <= 1 and "r magnitude alone" in checks[-1].detail
+
+
+def test_the_committed_star_networks_detect_quasars_by_colour_not_by_brightness():
+    """Chapter 7's control (Table 7.1), on the committed checkpoints: brightness alone
+    separates quasars from stars, but the network that sees only colours does better than
+    brightness and about as well as the lecture's network on magnitudes."""
+    from utils.data import load_sdss
+
+    table = load_sdss(source="shared")
+    bright = ch07_stars.brightness_aucs(table)
+    assert 0.85 < bright["QSO"] < 0.95 and 0.4 < bright["GALAXY"] < 0.6
+    for seed in ch07_stars.SEEDS:
+        mags = ch07_stars.anomaly_aucs("magnitudes", seed, fast=True, table=table)
+        colours = ch07_stars.anomaly_aucs("colours", seed, fast=True, table=table)
+        assert colours["QSO"] > bright["QSO"] + 0.03
+        assert abs(mags["QSO"] - colours["QSO"]) < 0.02
+        assert mags["GALAXY"] > colours["GALAXY"]
 
 
 @pytest.mark.slow

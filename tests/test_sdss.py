@@ -232,3 +232,22 @@ def test_star_inputs_split_standardise_and_drop_failed_photometry():
     ra = [set(t["ra"]) for t in data.tables.values()]
     assert not (ra[0] & ra[1] or ra[0] & ra[2] or ra[1] & ra[2])
     assert len(star_inputs(table, seed=0, max_colour=None).x_train) == round(0.6 * 4152)
+
+
+def test_colour_inputs_hold_the_same_stars_as_magnitude_inputs_and_no_brightness():
+    from utils.sdss import COLOURS, star_inputs
+
+    table = load_sdss(source="shared")
+    mags, colours = star_inputs(table, seed=0), star_inputs(table, seed=0, features="colours")
+    assert colours.features == COLOURS and colours.x_train.shape[1] == 4
+    for split in ("train", "val", "test"):
+        assert (mags.tables[split]["ra"] == colours.tables[split]["ra"]).all()
+    test = colours.tables["test"]
+    expected = test[list("ugri")].to_numpy() - test[list("griz")].to_numpy()
+    assert abs(colours.magnitudes(colours.x_test) - expected).max() < 1e-4
+    # brightening every star by one magnitude in all bands leaves the input unchanged
+    brighter = test.copy()
+    brighter[list("ugriz")] -= 1.0
+    torch.testing.assert_close(colours.standardize(brighter), colours.x_test, atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match="features must be one of"):
+        star_inputs(table, features="fluxes")

@@ -276,8 +276,12 @@ def full_sample_cached() -> bool:
 def load_sdss(path: str | os.PathLike | None = None, source: str = "auto") -> pd.DataFrame:
     """Load SDSS photometry as a validated table (pandas DataFrame).
 
-    Columns: objid (int64), ra, dec [deg], u, g, r, i, z [AB magnitudes], redshift
-    (float64) and class (categorical: STAR, GALAXY, QSO), one row per object.
+    Columns: objid (int64), ra, dec [deg], u, g, r, i, z [mag], redshift (float64) and
+    class (categorical: STAR, GALAXY, QSO), one row per object. The magnitudes are
+    SkyServer's ``PhotoObj.u ... z``, which are the model magnitudes (``modelMag``): SDSS
+    asinh magnitudes ("luptitudes"), *not* corrected for Galactic extinction, and close to
+    but not exactly on the AB system (u_AB = u - 0.04, z_AB = z + 0.02 by SDSS's own
+    estimate). Neither file carries extinction, PSF magnitudes, errors or flags.
 
     Args:
         path: a CSV file to read instead of the shared sample (no checksum check, only
@@ -323,11 +327,14 @@ def load_sdss(path: str | os.PathLike | None = None, source: str = "auto") -> pd
 
 @dataclass
 class StarInputs:
-    """Standardised ugriz magnitudes of the stars, split into train/validation/test.
+    """Standardised features of the stars, split into train/validation/test.
 
-    ``x_*`` are float32 tensors (N, 5) of (m - mean) / std with the training split's
-    ``mean`` and ``std`` (numpy arrays in magnitudes); ``tables`` holds the rows of each
-    split (with all columns) in the same order.
+    ``features`` names the columns: :data:`BANDS` (the five ugriz magnitudes, the
+    lecture's input) or :data:`COLOURS` (the four neighbouring-band colours, which do not
+    change with distance or brightness). ``x_*`` are float32 tensors (N, F) of
+    (value - mean) / std with the training split's ``mean`` and ``std`` (numpy arrays in
+    magnitudes); ``tables`` holds the rows of each split (with all columns, colours
+    included) in the same order.
     """
 
     x_train: torch.Tensor
@@ -336,15 +343,28 @@ class StarInputs:
     mean: np.ndarray
     std: np.ndarray
     tables: dict[str, pd.DataFrame]
+    features: tuple[str, ...] = BANDS
 
     def standardize(self, table: pd.DataFrame) -> torch.Tensor:
         """The network input for any table with ugriz columns, with the stars' scaling."""
-        values = table[list(BANDS)].to_numpy(dtype=np.float64)
+        values = _feature_values(table, self.features)
         return torch.from_numpy(((values - self.mean) / self.std).astype(np.float32))
 
     def magnitudes(self, x: torch.Tensor) -> np.ndarray:
-        """Undo the standardisation: (N, 5) network values -> ugriz magnitudes."""
+        """Undo the standardisation: (N, F) network values -> magnitudes (or colours, in
+        magnitudes, for colour inputs)."""
         return x.detach().cpu().numpy().astype(np.float64) * self.std + self.mean
+
+
+#: The network inputs :func:`star_inputs` can build.
+FEATURES = {"magnitudes": BANDS, "colours": COLOURS}
+
+
+def _feature_values(table: pd.DataFrame, features: tuple[str, ...]) -> np.ndarray:
+    if features == COLOURS:
+        mags = table[list(BANDS)].to_numpy(dtype=np.float64)
+        return mags[:, :-1] - mags[:, 1:]
+    return table[list(features)].to_numpy(dtype=np.float64)
 
 
 def failed_photometry(table: pd.DataFrame, max_colour: float = 4.0) -> np.ndarray:
@@ -356,13 +376,20 @@ def failed_photometry(table: pd.DataFrame, max_colour: float = 4.0) -> np.ndarra
 
 
 def star_inputs(
-    table: pd.DataFrame, fractions=(0.6, 0.2, 0.2), seed: int = 0, max_colour: float | None = 4.0
+    table: pd.DataFrame, fractions=(0.6, 0.2, 0.2), seed: int = 0, max_colour: float | None = 4.0,
+    features: str = "magnitudes",
 ) -> StarInputs:
-    """Split the stars of ``table`` at random (``seed``) and standardise their magnitudes.
+    """Split the stars of ``table`` at random (``seed``) and standardise their magnitudes
+    (``features="magnitudes"``) or their colours u-g, g-r, r-i, i-z (``"colours"``).
 
     Stars with failed photometry (:func:`failed_photometry` with ``max_colour``; 4 of the
     4,152 stars of the shared sample) are left out first, unless ``max_colour`` is None.
+    The split depends on ``seed`` only, so magnitude and colour inputs of the same seed
+    hold the same stars.
     """
+    if features not in FEATURES:
+        raise ValueError(f"features must be one of {sorted(FEATURES)}, got {features!r}")
+    columns = FEATURES[features]
     stars = table[table["class"] == "STAR"]
     if max_colour is not None:
         stars = stars[~failed_photometry(stars, max_colour)]
@@ -372,9 +399,9 @@ def star_inputs(
     n_val = int(round(fractions[1] * len(stars)))
     parts = {"train": order[:n_train], "val": order[n_train:n_train + n_val],
              "test": order[n_train + n_val:]}
-    tables = {k: stars.iloc[v].reset_index(drop=True) for k, v in parts.items()}
-    values = tables["train"][list(BANDS)].to_numpy(dtype=np.float64)
+    tables = {k: add_colours(stars.iloc[v].reset_index(drop=True)) for k, v in parts.items()}
+    values = _feature_values(tables["train"], columns)
     mean, std = values.mean(axis=0), values.std(axis=0)
-    inputs = StarInputs(torch.empty(0), torch.empty(0), torch.empty(0), mean, std, tables)
+    inputs = StarInputs(torch.empty(0), torch.empty(0), torch.empty(0), mean, std, tables, columns)
     inputs.x_train, inputs.x_val, inputs.x_test = (inputs.standardize(tables[k]) for k in parts)
     return inputs

@@ -1,5 +1,7 @@
 import math
 
+import numpy as np
+
 import pytest
 import torch
 from torch import nn
@@ -297,3 +299,27 @@ def test_linear_warmup_weights_each_epoch_as_fit_trains_it():
     assert LinearWarmup(0).value == 1.0
     with pytest.raises(ValueError, match="whole number >= 0"):
         LinearWarmup(-1)
+
+
+def test_early_stopping_ends_after_patience_and_keeps_the_best_weights():
+    """Training pulls w from 0 towards 2, the validation loss is lowest at w = 1: it first
+    falls, then rises. fit must stop `patience` epochs after its minimum and give back
+    the weights of that epoch, not the last ones."""
+    model = torch.nn.Linear(1, 1, bias=False)
+    torch.nn.init.zeros_(model.weight)
+    x = torch.ones(8, 1)
+
+    def loss(m, batch):
+        target = 2.0 if m.training else 1.0
+        return ((m(batch) - target) ** 2).mean()
+
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.02)
+    history = fit(model, x, loss_fn=loss, val_data=x, epochs=500, batch_size=8,
+                  optimizer=optimizer, patience=3, device="cpu", progress=False)
+    best = int(np.argmin(history.val_loss))
+    assert 5 < best < 100 and history.best_epoch == best
+    assert len(history.val_loss) == best + 4  # three epochs without improvement, then stop
+    with torch.no_grad():
+        assert abs(((model(x[:1]) - 1.0) ** 2).item() - history.val_loss[best]) < 1e-6
+    with pytest.raises(ValueError, match="needs val_data"):
+        fit(model, x, loss_fn=loss, epochs=2, patience=3, device="cpu", progress=False)

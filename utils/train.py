@@ -18,6 +18,7 @@ CUDA and on CPUs with native bfloat16 (benchmarks/train.py measures what each bu
 from __future__ import annotations
 
 import io
+import math
 import json
 import os
 import pickle
@@ -49,6 +50,9 @@ class History:
     val_loss: list[float] = field(default_factory=list)
     epoch_time_s: list[float] = field(default_factory=list)
     steps: int = 0
+    best_epoch: int | None = None
+    """With early stopping (``fit(patience=...)``): the epoch (from 0) of the lowest
+    validation loss, whose weights the model holds after training; None otherwise."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -212,6 +216,7 @@ def fit(
     cosine_lr: bool = False,
     channels_last: bool | None = None,
     compile: bool = False,
+    patience: int | None = None,
 ) -> History:
     """Train ``model`` by minimising ``loss_fn`` with Adam (or ``optimizer``).
 
@@ -237,6 +242,10 @@ def fit(
             (faster convolutions on CPU and GPU); default: on for models with convolutions.
         compile: run the model through ``torch.compile``; falls back to eager execution,
             with a warning, where compiling fails.
+        patience: early stopping: end training when the validation loss has not gone
+            below its lowest value for this many epochs, and give the model back the
+            weights of that best epoch (``history.best_epoch``); ``epochs`` is then the
+            most it may train. Needs ``val_data``.
 
     Returns:
         :class:`History` with the mean training loss of each epoch, the validation loss
@@ -244,6 +253,9 @@ def fit(
     """
     from tqdm.auto import tqdm
 
+    if patience is not None and (val_data is None or not isinstance(patience, int) or patience < 1):
+        raise ValueError(f"early stopping (patience={patience!r}) needs val_data and a patience "
+                         "of at least 1 epoch: pass both, or patience=None")
     device = torch.device(device) if device is not None else get_device()
     model.to(device)
     if channels_last is None:
@@ -270,6 +282,7 @@ def fit(
     n_batches = (len(tensors[0]) + batch_size - 1) // batch_size
     total_steps = epochs * n_batches if max_steps is None else min(max_steps, epochs * n_batches)
     bar = tqdm(total=total_steps, disable=not progress, unit="step", leave=False)
+    best_loss, best_state = math.inf, None
     try:
         for epoch in range(epochs):
             model.train()
@@ -323,8 +336,16 @@ def fit(
                 on_epoch_end(epoch, history)
             if max_steps is not None and history.steps >= max_steps:
                 break
+            if patience is not None:
+                if history.val_loss[-1] < best_loss:
+                    best_loss, history.best_epoch = history.val_loss[-1], epoch
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                elif epoch - history.best_epoch >= patience:
+                    break
     finally:
         bar.close()
+        if best_state is not None:
+            model.load_state_dict(best_state)
         if channels_last:
             model.to(memory_format=torch.contiguous_format)  # checkpoints and callers as usual
     model.eval()

@@ -50,6 +50,17 @@ class LJVAEConfig(RecipeConfig):
     seed: int = 0
 
 
+@dataclass(frozen=True)
+class LJVAEConvergedConfig(LJVAEConfig):
+    """Training to convergence: up to ``epochs`` epochs at a constant learning rate,
+    stopped when the loss on a validation set (the last ``val_fraction`` of the training
+    split, never the test set) has not improved for ``patience`` epochs; the weights of
+    the best epoch are kept."""
+
+    patience: int = 8
+    val_fraction: float = 0.1
+
+
 def lj_vae_loss(model: nn.Module, x: torch.Tensor, beta: float = 1.0,
                 sigma: float = LJ_SIGMA) -> torch.Tensor:
     """Chapter 8's loss: sum of squared errors / (2 sigma^2) + beta * KL per matrix,
@@ -61,6 +72,7 @@ def lj_vae_loss(model: nn.Module, x: torch.Tensor, beta: float = 1.0,
 def lj_vae(
     latent_dim: int = 16,
     beta: float = 1.0,
+    converged: bool = False,
     fast: bool | None = None,
     retrain: bool = False,
     device: torch.device | str | None = None,
@@ -74,26 +86,40 @@ def lj_vae(
     LJ_LATENT_DIMS and LJ_BETAS), batch 128, Adam with lr 1e-3 decayed along a cosine
     (about 4 minutes on one CPU core). Fast mode: 1,000 configurations per gamma, 2
     epochs.
+
+    ``converged=True`` (name suffix ``_converged``): trained until it stops improving
+    instead (:class:`LJVAEConvergedConfig`: constant lr 1e-3, at most 150 epochs, early
+    stopping with patience 8 on the last 10 % of the training split; fast mode: 3
+    epochs at most, patience 1).
     """
     from utils.models import DistanceMatrixVAE
     from utils.physics.lennard_jones import distance_data
 
-    config = LJVAEConfig(latent_dim, float(beta), n_per_gamma=10_000, epochs=10)
+    if converged:
+        config = LJVAEConvergedConfig(latent_dim, float(beta), n_per_gamma=10_000, epochs=150,
+                                      cosine_lr=False)
+        fast_config = config.replace(n_per_gamma=1_000, epochs=3, patience=1)
+    else:
+        config = LJVAEConfig(latent_dim, float(beta), n_per_gamma=10_000, epochs=10)
+        fast_config = config.replace(n_per_gamma=1_000, epochs=2)
 
     def train(model: nn.Module, config: LJVAEConfig) -> History:
         data = distance_data(n_per_gamma=config.n_per_gamma)
         torch.manual_seed(config.seed)
-        return fit(model, torch.from_numpy(data.x_train),
+        x_train, val, patience = torch.from_numpy(data.x_train), torch.from_numpy(data.x_test), None
+        if isinstance(config, LJVAEConvergedConfig):
+            n_val = int(round(config.val_fraction * len(x_train)))
+            x_train, val, patience = x_train[:-n_val], x_train[-n_val:], config.patience
+        return fit(model, x_train,
                    loss_fn=lambda m, x: lj_vae_loss(m, x, config.beta, config.sigma),
-                   val_data=torch.from_numpy(data.x_test), epochs=config.epochs,
+                   val_data=val, epochs=config.epochs,
                    batch_size=config.batch_size, lr=config.lr,
                    cosine_lr=config.cosine_lr, seed=config.seed,
-                   on_epoch_end=print_epoch)
+                   on_epoch_end=print_epoch, patience=patience)
 
     make = seeded(lambda: DistanceMatrixVAE(latent_dim))
-    return load_or_train_recipe(f"lj_vae_z{latent_dim}_beta{beta:g}", make, train, config,
-                                config.replace(n_per_gamma=1_000, epochs=2), fast, retrain,
-                                device)
+    name = f"lj_vae_z{latent_dim}_beta{beta:g}" + ("_converged" if converged else "")
+    return load_or_train_recipe(name, make, train, config, fast_config, fast, retrain, device)
 
 
 RECIPES = {"lj_vae": lj_vae}

@@ -140,7 +140,14 @@ def test_lj_dataset_is_cached_with_its_parameters(tmp_path, monkeypatch):
     first = lj_dataset(0.4, n_samples=20, n_sweeps=5)
     files = list((tmp_path / "lennard_jones").glob("*.npz"))
     assert len(files) == 1
-    again = lj_dataset(0.4, n_samples=20, n_sweeps=5)
+    import utils.physics.lennard_jones as module
+
+    def no_sampling(*args, **kwargs):
+        raise AssertionError("the cached data set was sampled again instead of read")
+
+    with monkeypatch.context() as patched:  # the second call must read the file
+        patched.setattr(module, "sample_configurations", no_sampling)
+        again = lj_dataset(0.4, n_samples=20, n_sweeps=5)
     assert np.array_equal(first.positions, again.positions)
     assert again.protocol == first.protocol and again.acceptance == first.acceptance
     other = lj_dataset(0.4, n_samples=20, n_sweeps=6)  # another protocol: another file
@@ -258,3 +265,68 @@ def test_orienting_by_gravity_ignores_how_the_input_was_rotated():
         turned = orient_by_gravity(rotate(points, angle) + 3.0, box=10.0)
         mirrored = turned * [-1, 1] + [10.0, 0]
         assert np.allclose(turned, reference, atol=1e-9) or np.allclose(mirrored, reference, atol=1e-9)
+
+
+# ---------------------------------------------------------------------- chapter 8's checks
+
+
+def test_double_centred_gram_is_the_gram_matrix_of_the_centred_points():
+    from utils.physics.lennard_jones import double_centred_gram
+
+    rng = np.random.default_rng(5)
+    points = rng.normal(size=(9, 2))
+    d = np.sqrt(((points[:, None] - points[None]) ** 2).sum(-1))
+    centred = points - points.mean(axis=0)
+    assert np.allclose(double_centred_gram(d), centred @ centred.T)
+
+
+def test_orienting_by_height_order_recovers_the_heights_without_the_truth():
+    from utils.physics.lennard_jones import configurations_from_distances
+
+    samples = lj_dataset(1.0, n_samples=50, n_sweeps=200, seed=3, cache=False)
+    positions = sort_by_height(samples.positions).astype(np.float64)
+    rebuilt = configurations_from_distances(distance_matrices(positions, sort=False), box=10.0)
+    truth = positions[..., 1] - positions[..., 1].min(axis=1, keepdims=True)
+    assert np.allclose(rebuilt[..., 1].min(axis=1), 0.0)
+    assert np.allclose(rebuilt[..., 0].min(axis=1) + rebuilt[..., 0].max(axis=1), 10.0)
+    # heights within a fraction of a diameter, though the input carried no orientation
+    assert np.sqrt(((rebuilt[..., 1] - truth) ** 2).mean()) < 0.3
+    # a rotated input gives the same answer up to the mirror image
+    turned = rotate(positions[0], 1.1) + 4.0
+    again = configurations_from_distances(distance_matrices(turned, sort=False), box=10.0)
+    assert np.allclose(again[:, 1], rebuilt[0, :, 1], atol=1e-8)
+
+
+def test_pair_distance_density_integrates_to_the_neighbour_count():
+    from utils.physics.lennard_jones import pair_distance_density
+
+    square = np.array([[[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]])
+    r, n = pair_distance_density(square, r_max=2.0, bins=40)
+    width = r[1] - r[0]
+    within = lambda radius: n[r < radius].sum() * width  # noqa: E731
+    assert within(1.2) == pytest.approx(2.0)  # two sides per corner
+    assert within(2.0) == pytest.approx(3.0)  # and one diagonal
+
+
+def test_capped_pair_energy_caps_each_pair_at_one():
+    from utils.physics.lennard_jones import capped_pair_energy
+
+    pair = np.array([[[0.0, 0.0], [R_MIN, 0.0]], [[0.0, 0.0], [0.5, 0.0]]])
+    energy = capped_pair_energy(pair)
+    assert energy[0] == pytest.approx(-1.0) and energy[1] == pytest.approx(1.0)
+
+
+def test_integrated_autocorrelation_time_of_an_ar1_process():
+    from utils.physics.lennard_jones import integrated_autocorrelation_time
+
+    rng = np.random.default_rng(6)
+    phi, chains, length = 0.9, 20, 20_000
+    x = np.zeros((chains, length))
+    noise = rng.normal(size=(chains, length))
+    for t in range(1, length):
+        x[:, t] = phi * x[:, t - 1] + noise[:, t]
+    exact = 0.5 * (1 + phi) / (1 - phi)  # 1/2 + sum_t phi^t = 9.5
+    assert integrated_autocorrelation_time(x) == pytest.approx(exact, rel=0.1)
+    assert integrated_autocorrelation_time(rng.normal(size=(10, 5000))) == pytest.approx(0.5, abs=0.1)
+    with pytest.raises(ValueError, match="too short"):
+        integrated_autocorrelation_time(np.cumsum(noise[:, :40], axis=1))  # a random walk

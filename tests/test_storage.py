@@ -105,6 +105,8 @@ def test_the_array_cache_returns_only_what_was_made_with_the_same_parameters(tmp
     assert meta == {"seed": 1, "n": 3} and arrays["a"].tolist() == [0, 1, 2]
     assert read_meta(path) == meta
     assert load_arrays(path, {"seed": 2, "n": 3}) is None  # other parameters: regenerate
+    assert load_arrays(path, {"n": 3}) is not None  # the caller checks the keys it gives
+    assert load_arrays(path, {"n": 3, "epochs": 2}) is None  # a key the file lacks
     assert load_arrays(tmp_path / "missing.npz") is None
     (tmp_path / "cut.npz").write_bytes(path.read_bytes()[:40])  # an interrupted copy
     assert load_arrays(tmp_path / "cut.npz") is None

@@ -180,7 +180,8 @@ def read_meta(path: str | os.PathLike) -> dict:
 def load_arrays(path: str | os.PathLike, meta: dict | None = None) -> tuple[dict, dict] | None:
     """``(arrays, meta)`` of a file written by :func:`save_arrays`, or None when the file
     is missing, unreadable (an interrupted copy, another format) or, if ``meta`` is given,
-    was made with other parameters: the caller regenerates it then."""
+    was made with other parameters (a key of ``meta`` stored with another value, or not
+    stored): the caller regenerates it then."""
     import numpy as np
 
     path = Path(path)
@@ -189,7 +190,10 @@ def load_arrays(path: str | os.PathLike, meta: dict | None = None) -> tuple[dict
     try:
         with np.load(path, allow_pickle=False) as data:
             stored = json.loads(str(data["meta"]))
-            if meta is not None and stored != json.loads(json.dumps(meta)):
+            # the file may store more than the caller checks (e.g. results such as an
+            # acceptance rate): compare the keys that the caller gives
+            wanted = json.loads(json.dumps(meta)) if meta is not None else {}
+            if any(stored.get(key) != value for key, value in wanted.items()):
                 return None
             return {k: data[k] for k in data.files if k != "meta"}, stored
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):

@@ -353,21 +353,71 @@ def gram_from_distances(distances: np.ndarray) -> np.ndarray:
     return 0.5 * (d2[..., :, :1] + d2[..., :1, :] - d2)
 
 
-def coordinates_from_distances(distances: np.ndarray, dim: int = 2) -> np.ndarray:
-    """Classical multidimensional scaling: coordinates whose pairwise distances are
-    ``distances`` (exactly, if they come from points in ``dim`` dimensions; the best
-    rank-``dim`` fit otherwise).
+def double_centred_gram(distances: np.ndarray) -> np.ndarray:
+    """Torgerson's Gram matrix of the centred points, B = -1/2 J D^2 J with
+    J = I - 11^T / N: B_ij = (x_i - xbar) . (x_j - xbar) for exact distances. Unlike
+    :func:`gram_from_distances` no particle is singled out as the origin, so an error in
+    one row of a noisy matrix is not copied into every entry. (..., N, N) -> (..., N, N).
+    """
+    d2 = np.asarray(distances, dtype=np.float64) ** 2
+    centred = d2 - d2.mean(axis=-1, keepdims=True) - d2.mean(axis=-2, keepdims=True)
+    centred += d2.mean(axis=(-1, -2), keepdims=True)
+    return -0.5 * centred
 
-    G = U S U^T is diagonalised and X = U_k sqrt(S_k) keeps the ``dim`` largest
-    eigenvalues (negative ones, from noisy distances, are set to zero). X equals the
-    original coordinates up to a rotation, a reflection and a translation (particle 0
-    sits at the origin). (..., N, N) -> (..., N, dim).
+
+def coordinates_from_distances(distances: np.ndarray, dim: int = 2) -> np.ndarray:
+    """Classical multidimensional scaling (Torgerson 1952): coordinates whose pairwise
+    distances are ``distances`` (exactly, if they come from points in ``dim``
+    dimensions; the best rank-``dim`` fit of the double-centred Gram matrix otherwise).
+
+    B = U S U^T (:func:`double_centred_gram`) is diagonalised and X = U_k sqrt(S_k) keeps
+    the ``dim`` largest eigenvalues (negative ones, from noisy distances, are set to
+    zero). X equals the original coordinates up to a rotation and a reflection, with the
+    centroid at the origin. (..., N, N) -> (..., N, dim).
     """
     distances = np.asarray(distances, dtype=np.float64)
     sym = 0.5 * (distances + np.swapaxes(distances, -1, -2))
-    values, vectors = np.linalg.eigh(gram_from_distances(sym))
+    values, vectors = np.linalg.eigh(double_centred_gram(sym))
     values, vectors = values[..., ::-1][..., :dim], vectors[..., ::-1][..., :dim]
     return vectors * np.sqrt(np.clip(values, 0.0, None))[..., None, :]
+
+
+def orient_by_height_order(coordinates: np.ndarray, box: float | None = None) -> np.ndarray:
+    """Orient coordinates known up to a rotation, a reflection and a translation, when
+    their rows are sorted by height (row 0 the lowest particle, as in the chapter's
+    distance matrices), without looking at the true configuration.
+
+    "Up" is the direction of the least-squares regression of the height rank on the
+    position: u is proportional to (X_c^T X_c)^-1 X_c^T (k - kbar), X_c the centred
+    coordinates and k = 0..N-1 the rank. The configuration is turned
+    so that u points along +y, lowered until its lowest particle sits on the floor y = 0
+    (the floor's height above the lowest centre is not in the distances and is set to
+    zero), and centred horizontally in [0, box] if ``box`` is given. The mirror image
+    x -> -x is not fixed. (..., N, 2) -> (..., N, 2).
+    """
+    x = np.asarray(coordinates, dtype=np.float64)
+    n = x.shape[-2]
+    centred = x - x.mean(axis=-2, keepdims=True)
+    rank = np.arange(n) - (n - 1) / 2.0
+    scatter = np.einsum("...ia,...ib->...ab", centred, centred)
+    up = np.linalg.solve(scatter + 1e-12 * np.eye(2), np.einsum("...ia,i->...a", centred, rank)[..., None])[..., 0]
+    up /= np.maximum(np.linalg.norm(up, axis=-1, keepdims=True), 1e-12)
+    side = np.stack([up[..., 1], -up[..., 0]], axis=-1)
+    out = np.stack([np.einsum("...ia,...a->...i", centred, side),
+                    np.einsum("...ia,...a->...i", centred, up)], axis=-1)
+    out[..., 1] -= out[..., 1].min(axis=-1, keepdims=True)
+    if box is not None:
+        low, high = out[..., 0].min(axis=-1, keepdims=True), out[..., 0].max(axis=-1, keepdims=True)
+        out[..., 0] += box / 2 - 0.5 * (low + high)
+    return out
+
+
+def configurations_from_distances(distances: np.ndarray, box: float | None = None) -> np.ndarray:
+    """Distance matrices sorted by height (n, N, N) -> configurations (n, N, 2): classical
+    MDS (:func:`coordinates_from_distances`) then :func:`orient_by_height_order`. This is
+    how the chapter turns a network's output into atoms, using only what the network
+    sees."""
+    return orient_by_height_order(coordinates_from_distances(distances), box)
 
 
 def orient_by_gravity(coordinates: np.ndarray, box: float | None = None) -> np.ndarray:
@@ -435,6 +485,64 @@ def density_profile(positions: np.ndarray, box: float, bins: int = 20) -> tuple[
     n_configs = np.asarray(positions).shape[0]
     return 0.5 * (edges[1:] + edges[:-1]), counts / (width * n_configs)
 
+
+def pair_distance_density(positions: np.ndarray, r_max: float = 5.0, bins: int = 50):
+    """Pair-distance density n(r): the number of other particles at distance r per unit
+    r, per particle, averaged over configurations (n, N, 2) -> (bin centres in sigma,
+    n(r) in sigma^-1). Its integral up to R is the mean number of neighbours within R.
+    For a homogeneous fluid of density rho, n(r) = 2 pi r rho g(r); in a fluid stratified
+    by gravity and bounded by walls rho is not constant, so the chapter compares n(r)
+    itself instead of a radial distribution function g(r).
+    """
+    pos = np.asarray(positions, dtype=np.float64)
+    n_configs, n = pos.shape[:2]
+    d = distance_matrices(pos, sort=False)
+    iu = np.triu_indices(n, k=1)
+    counts, edges = np.histogram(d[:, iu[0], iu[1]].ravel(), bins=bins, range=(0.0, r_max))
+    width = edges[1] - edges[0]
+    return 0.5 * (edges[1:] + edges[:-1]), 2.0 * counts / (width * n_configs * n)
+
+
+def capped_pair_energy(positions: np.ndarray, cap: float = 1.0, cutoff: float = 3.0,
+                       potential: str = "lj") -> np.ndarray:
+    """Pair energy of each configuration (n, N, 2) -> (n,) in units of epsilon, with every
+    pair term capped at ``cap`` (the source caps the Lennard-Jones term at U = 1 so that
+    one overlapping pair of a rebuilt configuration, which costs up to 10^20, does not
+    swamp the distribution), truncated at ``cutoff``. Gravity is not included."""
+    pos = np.asarray(positions, dtype=np.float64)
+    n = pos.shape[-2]
+    iu = np.triu_indices(n, k=1)
+    r2 = _squared_distances(pos)[..., iu[0], iu[1]]
+    return np.minimum(pair_potential(r2, potential, cutoff), cap).sum(axis=-1)
+
+
+def integrated_autocorrelation_time(series: np.ndarray, window_factor: float = 5.0) -> float:
+    """Integrated autocorrelation time tau_int = 1/2 + sum_{t>=1} rho(t) (in units of the
+    sampling interval) of stationary time series (n_chains, T), with Sokal's automatic
+    window: the sum stops at the first W with W >= window_factor * tau_int(W). The
+    autocorrelation rho(t) is averaged over chains; each chain is centred on its own
+    mean. The variance of a mean over T samples is 2 tau_int / T times that of one
+    sample. Requires T >= 50 tau_int (a ValueError says when it is not)."""
+    x = np.atleast_2d(np.asarray(series, dtype=np.float64))
+    x = x - x.mean(axis=1, keepdims=True)
+    n_chains, length = x.shape
+    size = 1 << (2 * length - 1).bit_length()
+    spectrum = np.fft.rfft(x, n=size, axis=1)
+    acf = np.fft.irfft(spectrum * np.conj(spectrum), n=size, axis=1)[:, :length].mean(axis=0)
+    if acf[0] <= 0:
+        raise ValueError("the series is constant: its autocorrelation time is undefined")
+    rho = acf / acf[0]
+    tau = 0.5
+    for window in range(1, length):
+        tau += rho[window]
+        if window >= window_factor * tau:
+            break
+    else:
+        tau = math.inf
+    if length < 50 * tau:  # the estimate is biased low unless T >> tau (emcee's rule)
+        raise ValueError(f"series of length {length} too short for an autocorrelation time of "
+                         f"about {tau:.0f} or more: record at least 50 tau_int steps")
+    return float(tau)
 
 
 # --------------------------------------------------------------------------------------

@@ -516,13 +516,15 @@ def capped_pair_energy(positions: np.ndarray, cap: float = 1.0, cutoff: float = 
     return np.minimum(pair_potential(r2, potential, cutoff), cap).sum(axis=-1)
 
 
-def integrated_autocorrelation_time(series: np.ndarray, window_factor: float = 5.0) -> float:
+def integrated_autocorrelation_time(series: np.ndarray, window_factor: float = 5.0,
+                                    min_length_factor: float = 50.0) -> float:
     """Integrated autocorrelation time tau_int = 1/2 + sum_{t>=1} rho(t) (in units of the
     sampling interval) of stationary time series (n_chains, T), with Sokal's automatic
     window: the sum stops at the first W with W >= window_factor * tau_int(W). The
     autocorrelation rho(t) is averaged over chains; each chain is centred on its own
     mean. The variance of a mean over T samples is 2 tau_int / T times that of one
-    sample. Requires T >= 50 tau_int (a ValueError says when it is not)."""
+    sample. Requires T >= min_length_factor * tau_int (50 by default, emcee's rule; a
+    ValueError says when it is not)."""
     x = np.atleast_2d(np.asarray(series, dtype=np.float64))
     x = x - x.mean(axis=1, keepdims=True)
     n_chains, length = x.shape
@@ -539,9 +541,9 @@ def integrated_autocorrelation_time(series: np.ndarray, window_factor: float = 5
             break
     else:
         tau = math.inf
-    if length < 50 * tau:  # the estimate is biased low unless T >> tau (emcee's rule)
+    if length < min_length_factor * tau:  # the estimate is biased low unless T >> tau
         raise ValueError(f"series of length {length} too short for an autocorrelation time of "
-                         f"about {tau:.0f} or more: record at least 50 tau_int steps")
+                         f"about {tau:.0f} or more: record at least {min_length_factor:g} tau_int steps")
     return float(tau)
 
 
@@ -582,6 +584,19 @@ class DistanceData:
                            - self.x_train[self.gamma_train == g, 0].mean(axis=0)) ** 2)
                   * np.sum(self.gamma_test == g) for g in np.unique(self.gamma_test)]
         return float(np.sum(errors) / len(self.gamma_test) * self.box**2)
+
+
+    def pca_mse(self, n_components: int) -> float:
+        """The linear baseline of :meth:`distance_mse`: principal component analysis of
+        the training distance matrices with ``n_components`` components (as many as a
+        VAE's latent dimensions), test matrices projected and rebuilt (sigma^2)."""
+        from sklearn.decomposition import PCA
+
+        train = self.x_train[:, 0].reshape(len(self.x_train), -1)
+        test = self.x_test[:, 0].reshape(len(self.x_test), -1)
+        pca = PCA(n_components, random_state=0).fit(train)
+        rebuilt = pca.inverse_transform(pca.transform(test))
+        return float(np.mean((rebuilt - test) ** 2) * self.box**2)
 
 
 def distance_data(

@@ -18,8 +18,8 @@ CUDA and on CPUs with native bfloat16 (benchmarks/train.py measures what each bu
 from __future__ import annotations
 
 import io
-import math
 import json
+import math
 import os
 import pickle
 import time

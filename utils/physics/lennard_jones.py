@@ -389,8 +389,8 @@ def orient_by_height_order(coordinates: np.ndarray, box: float | None = None) ->
 
     "Up" is the direction of the least-squares regression of the height rank on the
     position: u is proportional to (X_c^T X_c)^-1 X_c^T (k - kbar), X_c the centred
-    coordinates and k = 0..N-1 the rank. The configuration is turned
-    so that u points along +y, lowered until its lowest particle sits on the floor y = 0
+    coordinates and k = 0..N-1 the rank. The configuration is turned so that u points
+    along +y, lowered until its lowest particle sits on the floor y = 0
     (the floor's height above the lowest centre is not in the distances and is set to
     zero), and centred horizontally in [0, box] if ``box`` is given. The mirror image
     x -> -x is not fixed. (..., N, 2) -> (..., N, 2).
@@ -399,8 +399,9 @@ def orient_by_height_order(coordinates: np.ndarray, box: float | None = None) ->
     n = x.shape[-2]
     centred = x - x.mean(axis=-2, keepdims=True)
     rank = np.arange(n) - (n - 1) / 2.0
-    scatter = np.einsum("...ia,...ib->...ab", centred, centred)
-    up = np.linalg.solve(scatter + 1e-12 * np.eye(2), np.einsum("...ia,i->...a", centred, rank)[..., None])[..., 0]
+    scatter = np.einsum("...ia,...ib->...ab", centred, centred) + 1e-12 * np.eye(2)
+    covariance = np.einsum("...ia,i->...a", centred, rank)
+    up = np.linalg.solve(scatter, covariance[..., None])[..., 0]
     up /= np.maximum(np.linalg.norm(up, axis=-1, keepdims=True), 1e-12)
     side = np.stack([up[..., 1], -up[..., 0]], axis=-1)
     out = np.stack([np.einsum("...ia,...a->...i", centred, side),
@@ -584,7 +585,6 @@ class DistanceData:
                            - self.x_train[self.gamma_train == g, 0].mean(axis=0)) ** 2)
                   * np.sum(self.gamma_test == g) for g in np.unique(self.gamma_test)]
         return float(np.sum(errors) / len(self.gamma_test) * self.box**2)
-
 
     def pca_mse(self, n_components: int) -> float:
         """The linear baseline of :meth:`distance_mse`: principal component analysis of

@@ -324,3 +324,36 @@ def test_without_the_sandbox_a_spy_reads_the_solutions_and_the_grades_say_so(tmp
         assert {g.name: g.score for g in notebook.grades} == full
         assert any("WITHOUT the sandbox" in (c.manual_comment or "") for c in notebook.comments)
     assert "WITHOUT the sandbox" in (tmp_path / "grading_report.csv").read_text()
+
+
+@pytest.mark.slow
+def test_autograde_student_grades_one_student_and_keeps_the_others(tmp_path):
+    """--student NAME grades that student only; grading the next one later leaves the
+    first one's grades as they were; an unknown name grades nobody and says why."""
+    from grading_bank import Submission, write_submission
+    from nbgrader.api import Gradebook
+
+    _needs_sandbox()
+    shutil.copy(REPO / "nbgrader_config.py", tmp_path)
+    shutil.copytree(REPO / "solutions" / "ch03_tools", tmp_path / "solutions" / "ch03_tools")
+    _grading(tmp_path, "release", "ch03_tools")
+    write_submission(tmp_path, "ch03_tools", Submission("alice"))  # the instructor's answers
+    write_submission(tmp_path, "ch03_tools", Submission("bob", use_instructor_answers=False))
+
+    def totals() -> dict[str, float]:
+        with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gb:
+            return {s.student.id: s.score for s in gb.assignment_submissions("ch03_tools")}
+
+    run = _grading(tmp_path, "autograde", "ch03_tools", "--student", "alice")
+    assert "graded 1 of 1 students" in run.stdout
+    first = totals()
+    assert list(first) == ["alice"] and first["alice"] > 0
+    _grading(tmp_path, "autograde", "ch03_tools", "--student", "bob")
+    second = totals()
+    assert second["alice"] == first["alice"] and second["bob"] == 0
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+    missing = subprocess.run([sys.executable, "-m", "utils.grading", "autograde", "ch03_tools", "--student",
+                              "carol", "--course", str(tmp_path)], env=env, capture_output=True, text=True,
+                             timeout=300)
+    assert missing.returncode != 0 and "no submission of 'ch03_tools' by student 'carol'" in missing.stderr
+    assert totals() == second

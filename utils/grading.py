@@ -5,6 +5,7 @@
     python -m utils.grading autograde ASSIGNMENT [--jobs N] [--memory-gb 4] [--student-timeout 1800] [--no-sandbox]
     python -m utils.grading feedback  ASSIGNMENT
     python -m utils.grading export    ASSIGNMENT grades.csv
+    python -m utils.grading student-bundle DIR           # the course without solutions (utils.bundle)
 
 run in the course directory (the one with ``nbgrader_config.py``). nbgrader does the
 grading; this module adds what a class needs around it:
@@ -332,8 +333,9 @@ def _progress(done: int, total: int, failed: int, width: int = 30) -> str:
 
 def autograde_class(course: Path, assignment: str, memory_gb: float = 4.0,
                     student_timeout: float = 1800.0, jobs: int | None = None,
-                    sandbox: bool = True) -> list[StudentResult]:
-    """Grade every student in ``submitted/``, ``jobs`` at a time (default: one per core),
+                    sandbox: bool = True, only: str | None = None) -> list[StudentResult]:
+    """Grade every student in ``submitted/`` (or only the student ``only``), ``jobs`` at a
+    time (default: one per core),
     each in a separate nbgrader process with its kernel in a sandbox; never stop on a
     student. Without a working sandbox nobody is graded (:class:`SystemExit` with the
     cause and the fix) unless ``sandbox=False`` says so explicitly."""
@@ -349,6 +351,11 @@ def autograde_class(course: Path, assignment: str, memory_gb: float = 4.0,
     submitted = course / "submitted"
     students = sorted(p.name for p in submitted.iterdir() if (p / assignment).is_dir()) \
         if submitted.is_dir() else []
+    if only is not None:
+        if only not in students:
+            raise SystemExit(f"autograde: no submission of {assignment!r} by student {only!r} in "
+                             f"{submitted} (collect it first); nobody was graded")
+        students = [only]
     gradebook = course / "gradebook.db"
     if gradebook.exists():
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -461,13 +468,32 @@ def localize_mathjax(folder: Path, mathjax_dir: Path = MATHJAX_ES5) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Grade the course's assignments with nbgrader.")
-    parser.add_argument("command", choices=["release", "collect", "autograde", "feedback", "export"])
-    parser.add_argument("assignment")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["student-bundle"]:
+        from utils.bundle import main as bundle_main
+
+        return bundle_main(argv[1:])
+    parser = argparse.ArgumentParser(
+        description="Grade the course's assignments with nbgrader.",
+        epilog="python -m utils.grading student-bundle DIR writes the student distribution "
+               "(no solutions, hidden tests or grading files) into DIR; see utils/bundle.py.")
+    parser.add_argument("command", choices=["release", "collect", "autograde", "feedback", "export"],
+                        help="release: make the student version of ASSIGNMENT from source/; "
+                             "collect: copy submissions from PATH into submitted/; "
+                             "autograde: grade every collected submission (or --student); "
+                             "feedback: write the feedback pages (hidden tests not shown); "
+                             "export: write the grades of ASSIGNMENT to the CSV file PATH")
+    parser.add_argument("assignment", help="the assignment's name, e.g. ch03_tools")
     parser.add_argument("path", nargs="?", help="collect: folder of submissions; export: CSV file")
     parser.add_argument("--course", default=".", help="course directory (default: .)")
-    parser.add_argument("--memory-gb", type=float, default=4.0)
-    parser.add_argument("--student-timeout", type=float, default=1800.0)
+    parser.add_argument("--memory-gb", type=float, default=4.0,
+                        help="autograde: address-space limit of each student's grading process, "
+                             "in GiB (2^30 bytes; default 4)")
+    parser.add_argument("--student-timeout", type=float, default=1800.0,
+                        help="autograde: wall-clock limit for grading one student, in seconds "
+                             "(default 1800)")
+    parser.add_argument("--student", default=None,
+                        help="autograde: grade only this student (the others keep their grades)")
     parser.add_argument("--jobs", type=int, default=None,
                         help="autograde: students graded at once (default: the number of cores)")
     parser.add_argument("--no-sandbox", action="store_true",
@@ -487,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "autograde":
         results = autograde_class(course, args.assignment, args.memory_gb, args.student_timeout,
-                                  args.jobs, sandbox=not args.no_sandbox)
+                                  args.jobs, sandbox=not args.no_sandbox, only=args.student)
         failed = [r.student for r in results if r.status != "graded"]
         print(f"graded {len(results) - len(failed)} of {len(results)} students"
               + (f"; failed: {', '.join(failed)} (see grading_report.csv)" if failed else ""))

@@ -227,3 +227,20 @@ def test_an_executed_lecture_notebook_shows_its_figures(browser, lab):
         assert not errors, f"JavaScript errors: {errors}"
     finally:
         page.close()
+
+
+def test_a_busy_port_makes_the_lab_take_the_next_free_one():
+    import socket
+
+    from utils.lab import first_free_port
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        chosen = first_free_port(taken)
+        assert chosen > taken
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as check:
+            check.bind(("127.0.0.1", chosen))  # really free
+        with pytest.raises(OSError, match="no free port"):
+            first_free_port(taken, tries=1)

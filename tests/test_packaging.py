@@ -56,6 +56,15 @@ def test_the_python_version_is_stated_the_same_everywhere():
         assert re.search(r"3\.11", text), f"{name} does not state Python 3.11"
 
 
+def test_binder_builds_from_the_same_lock_with_the_cpu_build_of_torch():
+    binder = ROOT / "binder"
+    requirements = (binder / "requirements.txt").read_text()
+    assert "-r ../requirements.txt" in requirements and "download.pytorch.org/whl/cpu" in requirements
+    assert (binder / "runtime.txt").read_text().strip() == "python-3.11"
+    post = binder / "postBuild"
+    assert post.stat().st_mode & 0o111 and "pip install --no-deps -e ." in post.read_text()
+
+
 def test_citation_and_conda_environment_are_there_and_consistent():
     citation = (ROOT / "CITATION.cff").read_text()
     assert "cff-version:" in citation and PROJECT["version"] in citation

@@ -27,3 +27,18 @@ def test_the_vae_diagrams_name_the_encoder_decoder_and_the_noise():
     assert "$N$ images" in graphical
     graph = _texts(reparametrization_graph())
     assert r"$z = \mu + \sigma \varepsilon$" in graph and "not through" in graph
+
+
+def test_the_vae_architecture_has_both_heads_the_sampling_node_and_every_layer():
+    from utils.diagrams import vae_architecture
+
+    encoder = [("input", "28 x 28"), ("conv", "14 x 14 x 32")]
+    decoder = [("dense", "7 x 7 x 64"), ("output", "28 x 28")]
+    fig = vae_architecture(encoder, 2, decoder, title="VAE")
+    ax = fig.axes[0]
+    boxes = [p for p in ax.patches if type(p).__name__ == "FancyBboxPatch"]
+    assert len(boxes) == len(encoder) + 3 + len(decoder)  # + mu, log sigma^2, z
+    texts = _texts(fig)
+    for label in (r"$\mu$" + "\n2", r"$\log\sigma^2$" + "\n2", r"$\varepsilon$", "input\n28 x 28",
+                  "output\n28 x 28", "encoder", "decoder", "VAE"):
+        assert label in texts, label

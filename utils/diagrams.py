@@ -115,3 +115,43 @@ def reparametrization_graph(ax=None) -> Figure:
     ax.set_xlim(-0.6, 8.8)
     ax.set_ylim(-1.5, 1.8)
     return fig
+
+
+def vae_architecture(encoder: Sequence[tuple[str, str]], latent_dim: int,
+                     decoder: Sequence[tuple[str, str]], title: str | None = None, ax=None) -> Figure:
+    """A VAE's layers: the ``encoder`` boxes (name, shape) left to right, splitting into two
+    heads, the mean mu and the log-variance log sigma^2 (``latent_dim`` each), the sampling
+    node z = mu + sigma * eps with eps ~ N(0, I) entering from outside, then the
+    ``decoder`` boxes. The two heads and z are red, the width of the code."""
+    n_enc, n_dec = len(encoder), len(decoder)
+    step = 1.4
+    width = step * (n_enc + n_dec + 2) + 1.0
+    fig, ax = _canvas(width * 1.05, 3.0, ax)
+    for i, (name, shape) in enumerate(encoder):
+        _box(ax, step * i, 0, 1.15, 1.3, f"{name}\n{shape}", fontsize=7)
+        if i:
+            _arrow(ax, (step * (i - 1) + 0.6, 0), (step * i - 0.6, 0))
+    heads = step * n_enc
+    last = step * (n_enc - 1) + 0.6
+    for y, label in ((0.55, r"$\mu$"), (-0.55, r"$\log\sigma^2$")):
+        _box(ax, heads, y, 1.0, 0.45, f"{label}\n{latent_dim}", colour="#f5c6c0", fontsize=7)
+        _arrow(ax, (last, 0.1 * (1 if y > 0 else -1)), (heads - 0.52, y))
+    z = heads + step
+    _box(ax, z, 0, 1.15, 0.6, f"$z = \\mu + \\sigma\\varepsilon$\n{latent_dim}", colour="#f5c6c0", fontsize=7)
+    for y in (0.55, -0.55):
+        _arrow(ax, (heads + 0.52, y), (z - 0.6, 0.1 * (1 if y > 0 else -1)))
+    ax.add_patch(Circle((z, 1.25), 0.28, facecolor="#fde9b7", edgecolor="k"))
+    ax.text(z, 1.25, r"$\varepsilon$", ha="center", va="center", fontsize=10)
+    ax.text(z + 0.35, 1.25, r"$\sim\mathcal{N}(0, I)$", va="center", fontsize=7)
+    _arrow(ax, (z, 0.97), (z, 0.32), ls=":")
+    for j, (name, shape) in enumerate(decoder):
+        x = z + step * (j + 1)
+        _box(ax, x, 0, 1.15, 1.3, f"{name}\n{shape}", fontsize=7)
+        _arrow(ax, (x - step + (0.6 if j else 0.6), 0), (x - 0.6, 0))
+    ax.text(step * (n_enc - 1) / 2, -1.0, "encoder $q_\\phi(z \\mid x)$", ha="center", fontsize=8)
+    ax.text(z + step * (n_dec + 1) / 2, -1.0, "decoder $p_\\theta(x \\mid z)$", ha="center", fontsize=8)
+    ax.set_xlim(-0.8, z + step * n_dec + 0.8)
+    ax.set_ylim(-1.3, 1.7)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig

@@ -186,6 +186,27 @@ def test_distance_channels_hold_scaled_distances_and_clipped_contacts():
     assert channels[0, 1].max() == CONTACT_CLIP  # the pair 0.54 apart is clipped
 
 
+def test_height_channel_holds_pair_heights_and_gives_the_heights_back():
+    from utils.physics.lennard_jones import height_channel, heights_from_channel
+
+    rng = np.random.default_rng(4)
+    config = rng.uniform(0, 10, size=(3, 30, 2))
+    channel = height_channel(config, box=10.0)
+    assert channel.shape == (3, 1, 30, 30) and channel.dtype == np.float32
+    y = sort_by_height(config)[..., 1]
+    assert np.allclose(channel[0, 0, 2, 7], (y[0, 2] + y[0, 7]) / 20.0)
+    assert np.all(channel[:, 0, np.arange(30), np.arange(30)] == 0)
+    assert np.allclose(heights_from_channel(channel[:, 0], 10.0), y, atol=1e-5)
+    # a vertical shift changes the channel, not the distances
+    shifted = config + [0.0, 0.5]
+    assert np.allclose(distance_matrices(shifted), distance_matrices(config), atol=1e-5)
+    assert np.allclose(heights_from_channel(height_channel(shifted, 10.0)[:, 0], 10.0), y + 0.5, atol=1e-5)
+    # noise on the channel averages out: each height is a fit to 29 pairs
+    noisy = channel[:, 0] + rng.normal(0, 0.01, size=channel[:, 0].shape)
+    error = heights_from_channel(noisy, 10.0) - y
+    assert 0.01 < error.std() < 0.1
+
+
 def test_corruption_moves_exactly_four_particles_by_at_most_the_step():
     rng = np.random.default_rng(0)
     positions = rng.uniform(1, 9, size=(50, 30, 2)).astype(np.float32)

@@ -182,6 +182,20 @@ class Samples:
     protocol: dict = field(default_factory=dict)
 
 
+def _progress_bar(total: int, description: str):
+    """A tqdm bar of configurations on a terminal (a few minutes of sampling are otherwise
+    silent); disabled in notebooks, where the book would show it, in CI and with
+    ``COURSE_PROGRESS=0`` (:func:`utils.config.show_progress`)."""
+    import sys
+
+    from tqdm import tqdm
+
+    from utils.config import show_progress
+
+    return tqdm(total=total, desc=description, unit="config", leave=False,
+                disable=not (show_progress() and sys.stderr.isatty()))
+
+
 def sample_configurations(
     n_samples: int,
     system: LJSystem,
@@ -210,6 +224,7 @@ def sample_configurations(
     if mode == "restart":
         protocol["batch"] = batch
         parts, accepted = [], 0.0
+        bar = _progress_bar(n_samples, f"Metropolis, gamma = {system.gamma:g}")
         for start in range(0, n_samples, batch):
             size = min(batch, n_samples - start)
             pos, rate = metropolis_sweeps(
@@ -217,6 +232,8 @@ def sample_configurations(
             )
             parts.append(pos)
             accepted += rate * size
+            bar.update(size)
+        bar.close()
         positions = np.concatenate(parts)
         acceptance = accepted / n_samples
     elif mode == "chain":
@@ -328,6 +345,36 @@ def distance_channels(positions: np.ndarray, box: float, sort: bool = True) -> n
     inv6 = np.zeros_like(d)
     inv6[..., off] = np.minimum(1.0 / np.maximum(d[..., off], 1e-6) ** 6, CONTACT_CLIP)
     return np.stack([d / box, inv6], axis=-3).astype(np.float32)
+
+
+def height_channel(positions: np.ndarray, box: float) -> np.ndarray:
+    """The optional third input channel: the mean height of each pair,
+    h_ij = (y_i + y_j) / (2 L), zero on the diagonal, particles sorted by height.
+    (n, N, 2) -> (n, 1, N, N) float32.
+
+    The distances are unchanged by a vertical shift; this channel is not, so with it the
+    network sees the heights, and with them the gravitational energy gamma * sum_i y_i.
+    :func:`heights_from_channel` inverts it.
+    """
+    y = sort_by_height(positions)[..., 1].astype(np.float64) / box
+    h = 0.5 * (y[..., :, None] + y[..., None, :])
+    n = h.shape[-1]
+    h[..., np.arange(n), np.arange(n)] = 0.0
+    return h[:, None].astype(np.float32)
+
+
+def heights_from_channel(channel: np.ndarray, box: float) -> np.ndarray:
+    """Heights y_i (units of sigma) from a height channel (..., N, N) as made by
+    :func:`height_channel`, exact for an exact channel and the least-squares heights of
+    a noisy one: with row sums S_i = sum_{j != i} h_ij = ((N - 2) y_i + Y) / 2 and
+    Y = sum_i y_i = sum_i S_i / (N - 1), y_i = (2 S_i - Y) / (N - 2)."""
+    h = np.asarray(channel, dtype=np.float64)
+    n = h.shape[-1]
+    h = 0.5 * (h + np.swapaxes(h, -1, -2))
+    h = h * (1.0 - np.eye(n))
+    row = h.sum(axis=-1)
+    total = row.sum(axis=-1, keepdims=True) / (n - 1)
+    return (2.0 * row - total) / (n - 2) * box
 
 
 def occupancy_grids(positions: np.ndarray, box: float, cells: int = 32) -> np.ndarray:
@@ -571,6 +618,13 @@ class DistanceData:
     positions_train: np.ndarray
     positions_test: np.ndarray
     box: float
+
+    def with_heights(self, split: str = "test") -> np.ndarray:
+        """The inputs of ``split`` ("train" or "test") with :func:`height_channel` as a
+        third channel: (n, 3, N, N) float32."""
+        x, positions = ((self.x_train, self.positions_train) if split == "train"
+                        else (self.x_test, self.positions_test))
+        return np.concatenate([x, height_channel(positions, self.box)], axis=1)
 
     def distance_mse(self, reconstruction) -> float:
         """Mean squared error of the distance channel of a reconstruction (n, 2, N, N) of

@@ -7,9 +7,9 @@ Starts ``jupyter lab`` in the repository (or ``--root``) with the course's
 it, and press *Validate* in the notebook toolbar to see which visible tests pass. It adds
 ``--allow-root`` when run as root (containers, CI machines), where Jupyter refuses to start
 otherwise, and listens on 127.0.0.1 only. When the port is taken (another Jupyter, a second
-course), it says so and uses the next free one (:func:`first_free_port`). nbgrader's server and lab extensions are
-enabled by installing nbgrader (``requirements.txt``); ``jupyter server extension list``
-shows them.
+course), it says so and uses the next free one (:func:`first_free_port`). nbgrader's
+server and lab extensions are enabled by installing nbgrader (``requirements.txt``);
+``jupyter server extension list`` shows them.
 """
 
 from __future__ import annotations
